@@ -1,0 +1,18 @@
+//! rmosh: Mosh, the mobile shell, as one binary that is client, server and
+//! SSH bootstrapper, wire-compatible with Mosh 1.4.0.
+//!
+//! Layers (lower never import higher): `transport` (wire + SSP core, pure),
+//! `terminal` (emulator + display diff, pure), `prediction` (pure), `sync`
+//! (the two synchronized objects), then the IO drivers `net`, `server`,
+//! `client`, and `bootstrap` (SSH).
+
+pub mod bootstrap;
+pub mod cli;
+pub mod client;
+pub mod net;
+pub mod prediction;
+pub mod relay;
+pub mod server;
+pub mod sync;
+pub mod terminal;
+pub mod transport;

@@ -1,0 +1,1 @@
+//! tokio UDP drivers around the sans-IO transport core.

@@ -1,0 +1,1 @@
+//! Local echo prediction (pure): an overlay on the server's framebuffer.

@@ -1,0 +1,1 @@
+//! The impairment relay: a seeded, scriptable lossy network in user space.

@@ -1,0 +1,1 @@
+//! The two SSP objects: the user stream (client → server) and the complete terminal.

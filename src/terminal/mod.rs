@@ -1,0 +1,1 @@
+//! The terminal emulator, its framebuffer and the display diff (pure).
