@@ -1,1 +1,3 @@
 //! The two SSP objects: the user stream (client → server) and the complete terminal.
+
+pub mod user_stream;

@@ -2,3 +2,8 @@
 
 pub mod message;
 pub mod state;
+pub mod connection;
+pub mod echo_ack;
+pub mod receiver;
+pub mod rtt;
+pub mod sender;
