@@ -12,7 +12,10 @@ use ssp_support::{Initiator, LinkConfig, Outcome, Scenario, Sim};
 
 fn check(seed: u64, o: &Outcome) {
     assert_eq!(o.apply_errors, 0, "seed {seed}: a diff met the wrong base");
-    assert_eq!(o.recv_errors, 0, "seed {seed}: receive errors on an honest network");
+    assert_eq!(
+        o.recv_errors, 0,
+        "seed {seed}: receive errors on an honest network"
+    );
     assert!(
         o.received == o.typed,
         "seed {seed}: bytes not delivered exactly once in order ({} typed, {} received)",
@@ -20,7 +23,10 @@ fn check(seed: u64, o: &Outcome) {
         o.received.len()
     );
     assert_eq!(o.resizes_received, o.resizes_typed, "seed {seed}: resizes");
-    assert!(o.converged, "seed {seed}: server object did not converge at the client");
+    assert!(
+        o.converged,
+        "seed {seed}: server object did not converge at the client"
+    );
     assert!(!o.echo_ack_decreased, "seed {seed}: echo ack decreased");
     assert!(
         o.server_followed_client,
@@ -36,7 +42,10 @@ fn check(seed: u64, o: &Outcome) {
             "seed {seed}: gave up although an ack arrived"
         );
     }
-    assert!(!o.responder_stuck, "seed {seed}: responder got the shutdown but never acked");
+    assert!(
+        !o.responder_stuck,
+        "seed {seed}: responder got the shutdown but never acked"
+    );
 }
 
 fn run_seeds(range: std::ops::Range<u64>, max_loss: f64) -> (u64, u64) {
@@ -99,8 +108,15 @@ fn extreme_loss_still_delivers_exactly_once() {
     for seed in 20_000..20_020 {
         let mut sc = Scenario::random(seed, 0.5);
         sc.up = LinkConfig { loss: 0.5, ..sc.up };
-        sc.down = LinkConfig { loss: 0.5, ..sc.down };
-        sc.initiator = if seed % 2 == 0 { Initiator::Client } else { Initiator::Server };
+        sc.down = LinkConfig {
+            loss: 0.5,
+            ..sc.down
+        };
+        sc.initiator = if seed.is_multiple_of(2) {
+            Initiator::Client
+        } else {
+            Initiator::Server
+        };
         let o = Sim::new(seed, sc).run();
         check(seed, &o);
     }
@@ -250,7 +266,11 @@ fn lost_state_is_retransmitted_after_rto_plus_ack_delay() {
     for l in &sent {
         assert_eq!(new_num(l), first, "a retransmission keeps its number");
         let old = l.inst.as_ref().and_then(|i| i.old_num);
-        assert_eq!(old, Some(p.client.acked_state_num()), "resent from the acked state");
+        assert_eq!(
+            old,
+            Some(p.client.acked_state_num()),
+            "resent from the acked state"
+        );
     }
     for g in gaps(&sent) {
         assert_eq!(g, rto + ms(100));
@@ -330,7 +350,10 @@ fn client_shutdown_is_acked_within_one_send_interval() {
         .expect("client sent its shutdown state");
     assert!(acked_at - (request + ms(10)) <= p.server.send_interval());
     p.run_until(acked_at + ms(10));
-    assert!(p.client.shutdown_acknowledged(), "clean exit for the client");
+    assert!(
+        p.client.shutdown_acknowledged(),
+        "clean exit for the client"
+    );
 }
 
 #[test]
@@ -377,7 +400,10 @@ fn timestamp_reply_is_sent_once_then_none() {
     // timestamp; its other datagrams (e.g. a second heartbeat) do not.
     let server = p.sent_by(false, Duration::ZERO);
     assert!(server.first().is_some_and(|l| l.timestamp_reply != 0xFFFF));
-    let replies = server.iter().filter(|l| l.timestamp_reply != 0xFFFF).count();
+    let replies = server
+        .iter()
+        .filter(|l| l.timestamp_reply != 0xFFFF)
+        .count();
     let client_sends = p.sent_by(true, Duration::ZERO).len();
     assert!(replies <= client_sends);
 }

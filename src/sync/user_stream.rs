@@ -86,8 +86,8 @@ impl UserStream {
 
     /// Decodes a `UserMessage` diff into its events.
     pub fn decode_diff(diff: &[u8]) -> Result<Vec<UserEvent>, ApplyError> {
-        let msg = UserMessage::decode(diff)
-            .map_err(|e| ApplyError(format!("bad UserMessage: {e}")))?;
+        let msg =
+            UserMessage::decode(diff).map_err(|e| ApplyError(format!("bad UserMessage: {e}")))?;
         let mut out = Vec::new();
         for inst in msg.instruction {
             // Like Mosh: the first payload present wins, keystroke before resize.
@@ -123,7 +123,9 @@ impl UserStream {
                         keys.push(b);
                     } else {
                         msg.instruction.push(UserInstruction {
-                            keystroke: Some(Keystroke { keys: Some(vec![b]) }),
+                            keystroke: Some(Keystroke {
+                                keys: Some(vec![b]),
+                            }),
                             resize: None,
                         });
                     }
@@ -188,8 +190,13 @@ mod tests {
             .unwrap_or_default()
             .iter()
             .map(|i| match (&i.keystroke, &i.resize) {
-                (Some(k), None) => format!("k:{}", String::from_utf8_lossy(k.keys.as_deref().unwrap_or_default())),
-                (None, Some(r)) => format!("r:{}x{}", r.width.unwrap_or(-1), r.height.unwrap_or(-1)),
+                (Some(k), None) => format!(
+                    "k:{}",
+                    String::from_utf8_lossy(k.keys.as_deref().unwrap_or_default())
+                ),
+                (None, Some(r)) => {
+                    format!("r:{}x{}", r.width.unwrap_or(-1), r.height.unwrap_or(-1))
+                }
                 _ => "bad".to_string(),
             })
             .collect();
@@ -200,10 +207,16 @@ mod tests {
     fn encoding_matches_mosh_vectors() {
         let mut s = UserStream::new();
         s.push_resize(80, 24);
-        assert_eq!(hex(&s.diff_from(&UserStream::new())), "0a 06 1a 04 28 50 30 18");
+        assert_eq!(
+            hex(&s.diff_from(&UserStream::new())),
+            "0a 06 1a 04 28 50 30 18"
+        );
         let mut t = UserStream::new();
         t.push_bytes(b"ab");
-        assert_eq!(hex(&t.diff_from(&UserStream::new())), "0a 06 12 04 22 02 61 62");
+        assert_eq!(
+            hex(&t.diff_from(&UserStream::new())),
+            "0a 06 12 04 22 02 61 62"
+        );
     }
 
     #[test]
@@ -230,7 +243,10 @@ mod tests {
         let bytes: Vec<UserEvent> = s.events().copied().collect();
         assert_eq!(
             bytes,
-            b"llo".iter().map(|&b| UserEvent::UserByte(b)).collect::<Vec<_>>()
+            b"llo"
+                .iter()
+                .map(|&b| UserEvent::UserByte(b))
+                .collect::<Vec<_>>()
         );
         let me = s.clone();
         s.subtract(&me);
@@ -265,7 +281,13 @@ mod tests {
             ],
         };
         let ev = UserStream::decode_diff(&msg.encode_to_vec()).ok();
-        assert_eq!(ev, Some(vec![UserEvent::Resize { width: 0, height: 0 }]));
+        assert_eq!(
+            ev,
+            Some(vec![UserEvent::Resize {
+                width: 0,
+                height: 0
+            }])
+        );
     }
 
     proptest::proptest! {

@@ -339,10 +339,7 @@ impl<L: State, R: State> Connection<L, R> {
             return Some(self.now);
         }
         self.sender.calculate_timers(self.now, &self.rtt);
-        if self.remote.is_none() {
-            return None;
-        }
-        Some(self.sender.next_wakeup())
+        self.remote.map(|_| self.sender.next_wakeup())
     }
 
     fn advance(&mut self, now: Instant) {
@@ -360,10 +357,10 @@ impl<L: State, R: State> Connection<L, R> {
             self.sender.calculate_timers(now, &self.rtt);
             return;
         };
-        if let Some(out) = self.sender.tick(now, &self.rtt) {
-            if let Err(e) = self.send_instruction(now, dest, out) {
-                self.fatal = Some(e);
-            }
+        if let Some(out) = self.sender.tick(now, &self.rtt)
+            && let Err(e) = self.send_instruction(now, dest, out)
+        {
+            self.fatal = Some(e);
         }
     }
 
@@ -634,7 +631,8 @@ mod tests {
     type Conn = Connection<Blob, Blob>;
 
     fn addr(s: &str) -> SocketAddr {
-        s.parse().unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
+        s.parse()
+            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
     }
 
     fn pair(now: Instant) -> (Conn, Conn) {
@@ -746,7 +744,11 @@ mod tests {
         let d = drain(&mut c, t0);
         assert!(d.len() >= 5);
         assert!(d.iter().all(|t| t.contents.len() <= MTU_V6));
-        assert!(d.iter().take(d.len() - 1).all(|t| t.contents.len() == MTU_V6));
+        assert!(
+            d.iter()
+                .take(d.len() - 1)
+                .all(|t| t.contents.len() == MTU_V6)
+        );
         c.set_mtu_fallback();
         assert_eq!(c.mtu(), MTU_FALLBACK);
         let v4 = Conn::new(

@@ -39,7 +39,7 @@ impl EchoAckTracker {
             .iter()
             .filter(|(_, at)| *at + ECHO_TIMEOUT <= now)
             .map(|(num, _)| *num)
-            .last()?;
+            .next_back()?;
         self.history.retain(|(num, _)| *num >= newest);
         if newest > self.echo_ack {
             self.echo_ack = newest;

@@ -171,7 +171,11 @@ fn clamp_ms(ms: f64, lo: Duration, hi: Duration) -> Duration {
     let lo_ms = lo.as_millis() as f64;
     let hi_ms = hi.as_millis() as f64;
     // NaN cannot occur (inputs are finite), but `clamp` would keep it; map it to `hi`.
-    let v = if ms.is_nan() { hi_ms } else { ms.clamp(lo_ms, hi_ms) };
+    let v = if ms.is_nan() {
+        hi_ms
+    } else {
+        ms.clamp(lo_ms, hi_ms)
+    };
     Duration::from_millis(v as u64)
 }
 
@@ -246,7 +250,10 @@ mod tests {
         assert_eq!(e.take_reply(t0 + Duration::from_millis(10)), 4);
         assert_eq!(e.take_reply(t0 + Duration::from_millis(11)), TIMESTAMP_NONE);
         e.on_receive(100, false, t0);
-        assert_eq!(e.take_reply(t0 + Duration::from_millis(1000)), TIMESTAMP_NONE);
+        assert_eq!(
+            e.take_reply(t0 + Duration::from_millis(1000)),
+            TIMESTAMP_NONE
+        );
         let mut fresh = TimestampEcho::default();
         fresh.on_receive(TIMESTAMP_NONE, false, t0);
         assert_eq!(fresh.take_reply(t0), TIMESTAMP_NONE);

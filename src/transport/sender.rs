@@ -456,7 +456,9 @@ mod tests {
         let t0 = Instant::now();
         let rtt = RttEstimator::new();
         let mut s = Sender::new(Bytes::default(), t0);
-        let o = s.tick(t0, &rtt).map(|o| (o.old_num, o.new_num, o.diff.len()));
+        let o = s
+            .tick(t0, &rtt)
+            .map(|o| (o.old_num, o.new_num, o.diff.len()));
         assert_eq!(o, Some((0, 1, 0)));
         assert_eq!(s.tick(t0 + ms(2999), &rtt), None);
         let o = s.tick(t0 + ms(3000), &rtt).map(|o| o.new_num);
@@ -477,7 +479,10 @@ mod tests {
         let o = s.tick(t0 + ms(250), &rtt);
         // State 1 (the empty ack) is assumed, but diffing from the acknowledged
         // state 0 costs no more: prospective resend picks base 0.
-        assert_eq!(o.map(|o| (o.old_num, o.new_num, o.diff)), Some((0, 2, b"x".to_vec())));
+        assert_eq!(
+            o.map(|o| (o.old_num, o.new_num, o.diff)),
+            Some((0, 2, b"x".to_vec()))
+        );
     }
 
     #[test]
@@ -560,7 +565,10 @@ mod tests {
         s.calculate_timers(t0 + ms(250), &rtt);
         let o = s.tick(t0 + ms(260), &rtt);
         // Diff from acked state 0 ("ab") is only 1 byte longer: resend from 0.
-        assert_eq!(o.map(|o| (o.old_num, o.new_num, o.diff)), Some((0, 2, b"ab".to_vec())));
+        assert_eq!(
+            o.map(|o| (o.old_num, o.new_num, o.diff)),
+            Some((0, 2, b"ab".to_vec()))
+        );
     }
 
     #[test]

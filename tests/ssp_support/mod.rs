@@ -16,8 +16,8 @@ use rmosh::sync::user_stream::{UserEvent, UserStream};
 use rmosh::transport::connection::{Connection, Side, Transmit};
 use rmosh::transport::crypto::{Direction, Session};
 use rmosh::transport::datagram::Packet;
-use rmosh::transport::fragment::Fragment;
 use rmosh::transport::echo_ack::EchoAckTracker;
+use rmosh::transport::fragment::Fragment;
 use rmosh::transport::key::Base64Key;
 use rmosh::transport::state::{ApplyError, State};
 
@@ -129,7 +129,8 @@ impl State for TestObj {
         self.counter = counter;
         self.echo_ack = echo_ack;
         self.blob.truncate(common);
-        self.blob.extend_from_slice(diff.get(28..).unwrap_or_default());
+        self.blob
+            .extend_from_slice(diff.get(28..).unwrap_or_default());
         Ok(())
     }
 }
@@ -252,7 +253,7 @@ impl Scenario {
             typing_gap_ms: rng.range(5, 400),
             output_gap_ms: rng.range(20, 1500),
             addr_change: rng.unit() * 0.1,
-            initiator: if seed % 2 == 0 {
+            initiator: if seed.is_multiple_of(2) {
                 Initiator::Client
             } else {
                 Initiator::Server
@@ -345,8 +346,13 @@ impl Sim {
             t0,
         );
         client.set_rng_seed(seed ^ 1);
-        let mut server =
-            Connection::new(Side::Server, &key, TestObj::default(), UserStream::new(), t0);
+        let mut server = Connection::new(
+            Side::Server,
+            &key,
+            TestObj::default(),
+            UserStream::new(),
+            t0,
+        );
         server.set_rng_seed(seed ^ 2);
         let mut rng = SimRng::new(seed);
         let mut sim = Self {
@@ -474,7 +480,9 @@ impl Sim {
         let now = self.instant();
         let whole = p.shutdown_ack && self.is_whole_instruction(&p.bytes, p.to_server);
         if p.to_server {
-            let Some(s) = self.server.as_mut() else { return };
+            let Some(s) = self.server.as_mut() else {
+                return;
+            };
             if p.to != self.server_addr {
                 return;
             }
@@ -489,7 +497,9 @@ impl Sim {
             }
             self.count(res);
         } else {
-            let Some(c) = self.client.as_mut() else { return };
+            let Some(c) = self.client.as_mut() else {
+                return;
+            };
             if p.to != self.client_addr && !self.old_client_addrs.contains(&p.to) {
                 return;
             }
@@ -537,7 +547,9 @@ impl Sim {
     /// application, record them for the echo ack, react.
     fn server_app(&mut self) {
         let now = self.instant();
-        let Some(s) = self.server.as_mut() else { return };
+        let Some(s) = self.server.as_mut() else {
+            return;
+        };
         let num = s.remote_state_num();
         if num != self.server_seen_num && !s.shutdown_in_progress() {
             self.server_seen_num = num;
@@ -559,18 +571,17 @@ impl Sim {
                 self.echo.register_input_frame(num, now);
             }
             if got_bytes > 0 {
-                let tail: Vec<u8> = self.out.received
-                    [self.out.received.len().saturating_sub(200)..]
-                    .to_vec();
+                let tail: Vec<u8> =
+                    self.out.received[self.out.received.len().saturating_sub(200)..].to_vec();
                 let obj = s.current_state_mut();
                 obj.counter += 1;
                 obj.blob = tail;
             }
         }
-        if !s.shutdown_in_progress() {
-            if let Some(e) = self.echo.update(now) {
-                s.current_state_mut().echo_ack = e;
-            }
+        if !s.shutdown_in_progress()
+            && let Some(e) = self.echo.update(now)
+        {
+            s.current_state_mut().echo_ack = e;
         }
     }
 
@@ -584,14 +595,17 @@ impl Sim {
                 self.out.typed.extend_from_slice(&bytes);
             }
             if self.rng.chance(0.05) {
-                let (w, h) = (self.rng.range(10, 300) as i32, self.rng.range(5, 100) as i32);
+                let (w, h) = (
+                    self.rng.range(10, 300) as i32,
+                    self.rng.range(5, 100) as i32,
+                );
                 self.type_resize(w, h);
             }
             if self.rng.chance(self.sc.addr_change) {
                 self.change_client_addr();
             }
-            self.next_typing = self.now
-                + Duration::from_millis(self.rng.range(1, 2 * self.sc.typing_gap_ms));
+            self.next_typing =
+                self.now + Duration::from_millis(self.rng.range(1, 2 * self.sc.typing_gap_ms));
         }
         // Server output: sometimes a big random blob that needs fragments.
         if self.now >= self.next_output {
@@ -606,8 +620,8 @@ impl Sim {
                 obj.counter += 1;
                 obj.blob = blob;
             }
-            self.next_output = self.now
-                + Duration::from_millis(self.rng.range(1, 2 * self.sc.output_gap_ms));
+            self.next_output =
+                self.now + Duration::from_millis(self.rng.range(1, 2 * self.sc.output_gap_ms));
         }
     }
 
@@ -641,8 +655,18 @@ impl Sim {
         };
         let t0 = self.t0;
         let to_rel = |i: Instant| i.saturating_duration_since(t0);
-        consider(self.server.as_mut().and_then(|s| s.poll_timeout()).map(to_rel));
-        consider(self.client.as_mut().and_then(|c| c.poll_timeout()).map(to_rel));
+        consider(
+            self.server
+                .as_mut()
+                .and_then(|s| s.poll_timeout())
+                .map(to_rel),
+        );
+        consider(
+            self.client
+                .as_mut()
+                .and_then(|c| c.poll_timeout())
+                .map(to_rel),
+        );
         consider(self.echo.next_wakeup().map(to_rel));
         if apps {
             consider(Some(self.next_typing));
@@ -737,12 +761,14 @@ impl Sim {
         loop {
             let now = self.instant();
             let initiator_done = match self.sc.initiator {
-                Initiator::Client => self.client.as_ref().is_none_or(|c| {
-                    c.shutdown_acknowledged() || c.shutdown_ack_timed_out(now)
-                }),
-                Initiator::Server => self.server.as_ref().is_none_or(|s| {
-                    s.shutdown_acknowledged() || s.shutdown_ack_timed_out(now)
-                }),
+                Initiator::Client => self
+                    .client
+                    .as_ref()
+                    .is_none_or(|c| c.shutdown_acknowledged() || c.shutdown_ack_timed_out(now)),
+                Initiator::Server => self
+                    .server
+                    .as_ref()
+                    .is_none_or(|s| s.shutdown_acknowledged() || s.shutdown_ack_timed_out(now)),
             };
             if initiator_done {
                 let (clean, gave_up, tries) = match self.sc.initiator {
@@ -781,8 +807,14 @@ impl Sim {
         while self.step(until, false) {}
         let stuck = |n: u64| n == u64::MAX;
         self.out.responder_stuck = match self.sc.initiator {
-            Initiator::Client => self.server.as_ref().is_some_and(|s| stuck(s.remote_state_num())),
-            Initiator::Server => self.client.as_ref().is_some_and(|c| stuck(c.remote_state_num())),
+            Initiator::Client => self
+                .server
+                .as_ref()
+                .is_some_and(|s| stuck(s.remote_state_num())),
+            Initiator::Server => self
+                .client
+                .as_ref()
+                .is_some_and(|c| stuck(c.remote_state_num())),
         };
         self.out
     }
@@ -843,7 +875,13 @@ impl Pair {
             TestObj::default(),
             t0,
         );
-        let server = Connection::new(Side::Server, &key, TestObj::default(), UserStream::new(), t0);
+        let server = Connection::new(
+            Side::Server,
+            &key,
+            TestObj::default(),
+            UserStream::new(),
+            t0,
+        );
         Self {
             key,
             t0,
@@ -877,7 +915,11 @@ impl Pair {
         i.saturating_duration_since(self.t0)
     }
 
-    fn decode(&self, bytes: &[u8], to_server: bool) -> (Option<rmosh::transport::message::Instruction>, u16) {
+    fn decode(
+        &self,
+        bytes: &[u8],
+        to_server: bool,
+    ) -> (Option<rmosh::transport::message::Instruction>, u16) {
         let dir = if to_server {
             Direction::ToServer
         } else {
