@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use super::conditional::{CursorMove, OverlayRow, Validity};
-use super::evidence::{EchoEvidence, prompt_at};
+use super::evidence::{Anchor, EchoEvidence, prompt_at, row_shows_prompt};
 use super::keys::{Key, KeyParser};
 use super::mode::{DisplayPreference, Policy, PredictionConfig};
 use super::screen::{PredictCell, PredictScreen};
@@ -52,8 +52,10 @@ pub struct PredictionEngine<C> {
     /// Expiration frame of the newest keystroke of any kind.
     last_input_frame: u64,
     evidence: EchoEvidence,
-    /// The prompt a tentative epoch started at, proven when it is confirmed.
-    pending_anchor: Option<(u64, String)>,
+    /// Whether the newest key was Enter.
+    last_key_cr: bool,
+    /// The prompt the current hidden epoch's typing began at.
+    anchor: Option<Anchor>,
     /// The prompt an epoch was shown early for, disproven if it goes wrong.
     early_anchor: Option<(u64, String)>,
     /// Where typing on the current line began: never predict left of it.
@@ -80,7 +82,8 @@ impl<C: PredictCell> PredictionEngine<C> {
             last_size: None,
             last_input_frame: 0,
             evidence: EchoEvidence::default(),
-            pending_anchor: None,
+            last_key_cr: false,
+            anchor: None,
             early_anchor: None,
             line_start: None,
             stats: PredictionStats::default(),
@@ -143,7 +146,7 @@ impl<C: PredictCell> PredictionEngine<C> {
     pub fn reset(&mut self) {
         self.cursors.clear();
         self.rows.clear();
-        self.pending_anchor = None;
+        self.anchor = None;
         self.early_anchor = None;
         self.line_start = None;
         self.become_tentative();
@@ -202,6 +205,7 @@ impl<C: PredictCell> PredictionEngine<C> {
                     self.prediction_epoch = self.confirmed_epoch;
                 }
                 self.key(key, fb, now);
+                self.last_key_cr = key == Key::CarriageReturn;
                 self.last_input_frame = self.frame_sent + 1;
             }
         }
@@ -273,37 +277,66 @@ impl<C: PredictCell> PredictionEngine<C> {
         }
     }
 
-    /// The first printable key of a hidden epoch: if the screen is settled
-    /// at a prompt where typing was echoed before, show the epoch at once.
+    /// The first printable key of a hidden epoch: if it is typed right
+    /// after a prompt at which typing was echoed before, the epoch is shown
+    /// as soon as the echo ack covers every earlier key and the prompt is
+    /// still there (at once if it already does). See docs/prediction.md.
     fn note_epoch_start<S: PredictScreen<Cell = C>>(&mut self, fb: &S) {
-        if self.prediction_epoch <= self.confirmed_epoch
-            || self
-                .pending_anchor
-                .as_ref()
-                .is_some_and(|a| a.0 == self.prediction_epoch)
-        {
+        let epoch = self.prediction_epoch;
+        if epoch <= self.confirmed_epoch || self.anchor.as_ref().is_some_and(|a| a.epoch == epoch) {
             return;
         }
-        let settled = self.late_acked >= self.last_input_frame
-            && !self.cells_active()
-            && self
-                .cursors
-                .last()
-                .is_none_or(|c| (c.row, c.col) == fb.cursor());
-        if !settled {
-            return;
-        }
-        self.line_start = Some(fb.cursor());
+        let (row, col) = fb.cursor();
         let Some(prompt) = prompt_at(fb) else {
             return;
         };
-        if self.evidence.proven(&prompt) {
-            self.confirmed_epoch = self.prediction_epoch;
-            self.stats.early_confirmations += 1;
-            self.early_anchor = Some((self.prediction_epoch, prompt));
-        } else {
-            self.pending_anchor = Some((self.prediction_epoch, prompt));
+        match self.cursors.last_mut() {
+            None => {}
+            Some(c) if (c.row, c.col) == (row, col) => {}
+            // Enter was typed and a prompt already shows on the row Enter
+            // moves to: type after that prompt, not at column 0.
+            Some(c)
+                if self.last_key_cr
+                    && c.row == row
+                    && c.col == 0
+                    && c.timing.tentative_until_epoch == epoch =>
+            {
+                c.col = col;
+                if let Some(r) = self.rows.iter_mut().find(|r| r.row == row) {
+                    for cell in &mut r.cells {
+                        if cell.timing.tentative_until_epoch == epoch {
+                            cell.reset();
+                        }
+                    }
+                }
+            }
+            Some(_) => return,
         }
+        self.line_start = Some((row, col));
+        self.anchor = Some(Anchor {
+            epoch,
+            proven: self.evidence.proven(&prompt),
+            prompt,
+            row,
+            col,
+            required_ack: self.last_input_frame,
+        });
+        self.confirm_anchor_if_settled(fb);
+    }
+
+    /// Shows the anchored epoch once the screen is known to reflect every
+    /// key typed before it and still shows the proven prompt.
+    fn confirm_anchor_if_settled<S: PredictScreen<Cell = C>>(&mut self, fb: &S) {
+        let Some(a) = &self.anchor else { return };
+        if !a.proven || a.epoch <= self.confirmed_epoch || self.late_acked < a.required_ack {
+            return;
+        }
+        if row_shows_prompt(fb, a.row, a.col, &a.prompt) {
+            self.confirmed_epoch = a.epoch;
+            self.stats.early_confirmations += 1;
+            self.early_anchor = Some((a.epoch, a.prompt.clone()));
+        }
+        self.anchor = None;
     }
 
     fn at_line_start(&self) -> bool {
@@ -555,8 +588,8 @@ impl<C: PredictCell> PredictionEngine<C> {
                 }
             }
         }
-        if self.pending_anchor.as_ref().is_some_and(|a| a.0 >= epoch) {
-            self.pending_anchor = None;
+        if self.anchor.as_ref().is_some_and(|a| a.epoch >= epoch) {
+            self.anchor = None;
         }
         self.become_tentative();
     }
@@ -614,11 +647,10 @@ impl<C: PredictCell> PredictionEngine<C> {
                     Validity::Correct => {
                         self.stats.confirmed += 1;
                         let epoch = timing.tentative_until_epoch;
-                        if let Some((e, prompt)) = self.pending_anchor.take() {
-                            if e == epoch {
-                                self.evidence.prove(prompt);
-                            } else {
-                                self.pending_anchor = Some((e, prompt));
+                        if let Some(a) = self.anchor.take_if(|a| a.epoch == epoch) {
+                            // Typing after this prompt was echoed: remember it.
+                            if row_shows_prompt(fb, a.row, a.col, &a.prompt) {
+                                self.evidence.prove(a.prompt);
                             }
                         }
                         if epoch > self.confirmed_epoch {
@@ -665,6 +697,9 @@ impl<C: PredictCell> PredictionEngine<C> {
         let late_acked = self.late_acked;
         self.cursors
             .retain(|c| c.validity(fb, late_acked) == Validity::Pending);
+        if self.rmosh() {
+            self.confirm_anchor_if_settled(fb);
+        }
     }
 
     /// Draws the shown predictions over `fb` (a copy of the server's frame).
@@ -1076,13 +1111,73 @@ mod tests {
     }
 
     #[test]
-    fn a_prompt_is_not_trusted_while_keystrokes_are_unechoed() {
+    fn a_prompt_is_trusted_only_once_earlier_keys_are_echo_acked() {
         let mut r = rig();
         prove_prompt(&mut r);
-        // Enter typed, its effect not yet seen: the old prompt is stale.
+        // Up arrow (unpredictable) then a key: the screen may be stale.
         r.typed("\x1b[A");
         r.typed("x");
         assert_eq!(r.shown().text(1), "$");
+        r.frame(r.sent - 1);
+        assert_eq!(r.shown().text(1), "$ x", "up arrow acked, prompt unchanged");
+    }
+
+    #[test]
+    fn a_key_that_changed_the_prompt_line_cancels_the_early_show() {
+        let mut r = rig();
+        prove_prompt(&mut r);
+        r.typed("\x12"); // Ctrl-R: bash replaces the line
+        r.typed("x");
+        r.fb.rows[1] = Grid::new(1, 10).rows[0].clone();
+        r.fb.cursor = (1, 0);
+        r.fb.type_str("(rev)`': ");
+        r.frame(r.sent - 1);
+        assert_eq!(r.shown().text(1), "(rev)`':");
+        assert_eq!(r.e.stats().early_confirmations, 0);
+    }
+
+    #[test]
+    fn typing_right_after_enter_shows_once_enter_is_echo_acked() {
+        let mut r = rig();
+        prove_prompt(&mut r);
+        r.typed("ls");
+        r.fb.type_str("ls");
+        r.frame(r.sent);
+        r.typed("\r");
+        // The new prompt is on screen, but Enter is not echo-acked yet.
+        r.fb.cursor = (2, 0);
+        r.fb.type_str("$ ");
+        r.frame(r.sent - 1);
+        r.typed("p");
+        assert_eq!(r.shown().text(2), "$", "hidden until Enter is acked");
+        r.frame(r.sent - 1);
+        let g = r.shown();
+        assert_eq!(g.text(2), "$ p", "typed after the prompt, not at column 0");
+        assert_eq!(g.cursor, (2, 3));
+        assert_eq!(r.e.stats().early_confirmations, 2);
+    }
+
+    #[test]
+    fn enter_on_the_bottom_row_then_typing_at_the_new_prompt() {
+        let mut r = rig();
+        r.fb = Grid::new(2, 10);
+        r.fb.cursor = (1, 0);
+        r.fb.type_str("$ ");
+        r.frame(0);
+        r.typed("a");
+        r.fb.type_str("a");
+        r.frame(r.sent);
+        r.typed("\r");
+        // Scrolled: the new prompt on the bottom row.
+        r.fb.rows[0] = r.fb.rows[1].clone();
+        r.fb.rows[1] = Grid::new(1, 10).rows[0].clone();
+        r.fb.cursor = (1, 0);
+        r.fb.type_str("$ ");
+        r.typed("b");
+        r.frame(r.sent - 1);
+        let g = r.shown();
+        assert_eq!(g.text(1), "$ b", "the blank-row guess for Enter is dropped");
+        assert_eq!(r.e.stats().shown_mispredictions, 0);
     }
 
     #[test]
