@@ -27,7 +27,13 @@ pub fn prompt_at<S: PredictScreen>(fb: &S) -> Option<String> {
     }
     let text = row_prefix(fb, row, col)?;
     let rest_blank = (col..fb.width()).all(|c| fb.cell(row, c).is_some_and(|cell| cell.is_blank()));
-    (rest_blank && !text.trim().is_empty()).then_some(text)
+    // Prompts end in a space or a sign ("$ ", "Password: ", ":", ">>> "),
+    // not in the middle of a word someone is typing into an editor.
+    let ends_like_prompt = text
+        .chars()
+        .next_back()
+        .is_some_and(|c| c == ' ' || c.is_ascii_punctuation());
+    (rest_blank && ends_like_prompt && !text.trim().is_empty()).then_some(text)
 }
 
 /// Whether `row` of the screen shows exactly `prompt` in its first `col` cells.
@@ -108,6 +114,11 @@ mod tests {
         assert_eq!(prompt_at(&fb), Some("$ ".to_owned()));
         fb.put(1, 5, 'x');
         assert_eq!(prompt_at(&fb), None, "text after the cursor");
+        let mut fb = Grid::new(3, 10);
+        fb.type_str("hel");
+        assert_eq!(prompt_at(&fb), None, "in the middle of a word");
+        fb.type_str(":");
+        assert_eq!(prompt_at(&fb), Some("hel:".to_owned()));
     }
 
     #[test]
