@@ -39,6 +39,9 @@ fuzz_target!(|data: &[u8]| {
     // Sealing that plaintext and opening it again gives it back.
     if data.len() <= 2020 {
         let sealed = packet.encode(&mut session).expect("seal");
-        assert_eq!(Packet::decode(&session, &sealed, Direction::ToClient), Ok(packet));
+        assert_eq!(
+            Packet::decode(&session, &sealed, Direction::ToClient),
+            Ok(packet)
+        );
     }
 });

@@ -34,7 +34,9 @@ fuzz_target!(|data: &[u8]| {
     // Round trip: cut the input (as if compressed bytes) at a small MTU and
     // reassemble it back to front.
     let mtu = 39 + usize::from(data.first().copied().unwrap_or(0) % 64);
-    let fragments = Fragmenter::new().make_fragments(data, mtu).expect("fragments");
+    let fragments = Fragmenter::new()
+        .make_fragments(data, mtu)
+        .expect("fragments");
     let mut assembly = FragmentAssembly::new();
     let mut out = None;
     for (k, f) in fragments.iter().rev().enumerate() {

@@ -10,7 +10,10 @@ use rmosh::transport::message::{HostMessage, Instruction, UserMessage};
 fuzz_target!(|data: &[u8]| {
     if let Ok(instruction) = decode_instruction(data) {
         assert_eq!(instruction.protocol_version, Some(2));
-        assert_eq!(decode_instruction(&encode_instruction(&instruction)), Ok(instruction));
+        assert_eq!(
+            decode_instruction(&encode_instruction(&instruction)),
+            Ok(instruction)
+        );
     }
     if let Ok(raw) = decompress(data) {
         assert!(raw.len() <= 4 * 1024 * 1024);
@@ -24,9 +27,15 @@ fuzz_target!(|data: &[u8]| {
         let _ = HostMessage::decode(diff.as_slice());
     }
     if let Ok(user) = UserMessage::decode(data) {
-        assert_eq!(UserMessage::decode(user.encode_to_vec().as_slice()), Ok(user));
+        assert_eq!(
+            UserMessage::decode(user.encode_to_vec().as_slice()),
+            Ok(user)
+        );
     }
     if let Ok(host) = HostMessage::decode(data) {
-        assert_eq!(HostMessage::decode(host.encode_to_vec().as_slice()), Ok(host));
+        assert_eq!(
+            HostMessage::decode(host.encode_to_vec().as_slice()),
+            Ok(host)
+        );
     }
 });
