@@ -122,3 +122,22 @@ fn python_repl_output() {
     assert!(text.contains("'ABC'"), "{text}");
     assert!(text.contains("9223372036854775807"), "{text}");
 }
+
+#[test]
+fn diffs_of_recordings_reproduce_the_server_screen_on_a_mosh_client() {
+    use rmosh::sync::complete_terminal::CompleteTerminal;
+    use rmosh::transport::state::State;
+    for name in RECORDINGS {
+        let mut server = CompleteTerminal::new_server(80, 24);
+        let mut client = CompleteTerminal::new(80, 24);
+        let mut sent = server.clone();
+        for chunk in output(name).chunks(301) {
+            server.feed(chunk);
+            client.apply(&server.diff_from(&sent)).expect("apply");
+            sent = server.clone();
+        }
+        let d =
+            terminal_support::client_differences(client.framebuffer(), server.framebuffer(), true);
+        assert!(d.is_empty(), "{name}: {}", summary(&d));
+    }
+}

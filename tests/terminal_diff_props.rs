@@ -2,6 +2,8 @@
 //! Mosh-exact emulator that shows A yields exactly B (in Mosh's vocabulary),
 //! through the complete-terminal SSP object, including resizes.
 
+mod terminal_support;
+
 use proptest::prelude::*;
 use rmosh::sync::complete_terminal::CompleteTerminal;
 use rmosh::terminal::Framebuffer;
@@ -131,54 +133,6 @@ fn output(wide: bool) -> impl Strategy<Value = Vec<u8>> {
     prop::collection::vec(op(wide), 0..60).prop_map(|v| v.concat())
 }
 
-/// Differences between what the client shows and the server's screen as a
-/// stock Mosh peer can represent it (Mosh's SGR subset).
-fn differences(client: &Framebuffer, server: &Framebuffer, extended: bool) -> Vec<String> {
-    let mut projected = server.clone();
-    let mut client = client.clone();
-    if !extended {
-        // Mosh's DCH/ICH move a row's wrap flag (kept on its last cell) into
-        // the row, where nothing reads it; only the last cell's counts.
-        for fb in [&mut projected, &mut client] {
-            let w = fb.width();
-            for y in 0..fb.height() {
-                for x in 0..w - 1 {
-                    if let Some(c) = fb.cell_mut(y, x) {
-                        c.wrap = false;
-                    }
-                }
-            }
-        }
-    }
-    for y in 0..projected.height() {
-        for x in 0..projected.width() {
-            if let Some(c) = projected.cell_mut(y, x) {
-                c.renditions = c.renditions.mosh_subset();
-            }
-        }
-    }
-    projected.ds.renditions = projected.ds.renditions.mosh_subset();
-    // A soft wrap on the bottom row cannot be reproduced without scrolling
-    // (the real terminal wraps only when the next character arrives), so
-    // Mosh leaves it unset on the client, also once that row scrolls up.
-    // A wrap flag the client has and the server lacks is still an error.
-    for y in 0..projected.height() {
-        for x in 0..projected.width() {
-            let client_wrap = client.cell(y, x).is_some_and(|c| c.wrap);
-            if let Some(c) = projected.cell_mut(y, x)
-                && c.wrap
-                && !client_wrap
-            {
-                c.wrap = false;
-            }
-        }
-    }
-    // One BEL is sent however often the bell rang; whether it rang is
-    // checked by the caller.
-    projected.bell_count = client.bell_count;
-    client.differences(&projected)
-}
-
 fn check(
     size_a: (usize, usize),
     a: &[u8],
@@ -202,7 +156,7 @@ fn check(
     client
         .apply(&sa.diff_from(&base))
         .map_err(|e| TestCaseError::fail(e.to_string()))?;
-    let d = differences(client.framebuffer(), sa.framebuffer(), extended);
+    let d = terminal_support::client_differences(client.framebuffer(), sa.framebuffer(), extended);
     prop_assert_eq!(
         rang(&before, client.framebuffer()),
         rang(base.framebuffer(), sa.framebuffer())
@@ -219,7 +173,7 @@ fn check(
     client
         .apply(&sb.diff_from(&sa))
         .map_err(|e| TestCaseError::fail(e.to_string()))?;
-    let d = differences(client.framebuffer(), sb.framebuffer(), extended);
+    let d = terminal_support::client_differences(client.framebuffer(), sb.framebuffer(), extended);
     prop_assert_eq!(
         rang(&before_b, client.framebuffer()),
         rang(sa.framebuffer(), sb.framebuffer())

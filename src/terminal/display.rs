@@ -395,7 +395,14 @@ fn put_row(
         let Some(cell) = cells.get(frame_x as usize) else {
             break;
         };
-        if initialized && clear_count == 0 && old_cells.get(frame_x as usize) == Some(cell) {
+        // A wide character is unchanged only if the cell under its right
+        // half is too: reprinting it is the only way to reset that cell.
+        if initialized
+            && clear_count == 0
+            && old_cells.get(frame_x as usize) == Some(cell)
+            && (!cell.wide
+                || old_cells.get(frame_x as usize + 1) == cells.get(frame_x as usize + 1))
+        {
             frame_x += cell.width() as i32;
             continue;
         }

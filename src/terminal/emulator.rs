@@ -164,13 +164,14 @@ impl Term {
                 } else if fb.ds.auto_wrap_mode && w == 2 && fb.ds.cursor_col() == fb.ds.width() - 1
                 {
                     let (r, c) = fb.cursor();
-                    // Mosh erases the last column; the extended emulator
-                    // leaves the right half of a wide character alone.
+                    // Mosh erases the last column and the row's wrap flag;
+                    // the extended emulator leaves the right half of a wide
+                    // character alone (a diff could not change it).
                     if !(self.extended && c > 0 && fb.cell(r, c - 1).is_some_and(|x| x.wide)) {
                         fb.reset_cell(r, c);
-                    }
-                    if let Some(row) = fb.cursor_row_mut() {
-                        row.set_wrap(false);
+                        if let Some(row) = fb.cursor_row_mut() {
+                            row.set_wrap(false);
+                        }
                     }
                     fb.ds.move_col(0, false, false);
                     fb.move_rows_autoscroll(1);

@@ -155,3 +155,55 @@ pub fn summary(d: &[String]) -> String {
         &d[..d.len().min(8)]
     )
 }
+
+/// Differences between what the client shows and the server's screen as a
+/// stock Mosh peer can represent it (Mosh's SGR subset).
+pub fn client_differences(
+    client: &Framebuffer,
+    server: &Framebuffer,
+    extended: bool,
+) -> Vec<String> {
+    let mut projected = server.clone();
+    let mut client = client.clone();
+    if !extended {
+        // Mosh's DCH/ICH move a row's wrap flag (kept on its last cell) into
+        // the row, where nothing reads it; only the last cell's counts.
+        for fb in [&mut projected, &mut client] {
+            let w = fb.width();
+            for y in 0..fb.height() {
+                for x in 0..w - 1 {
+                    if let Some(c) = fb.cell_mut(y, x) {
+                        c.wrap = false;
+                    }
+                }
+            }
+        }
+    }
+    for y in 0..projected.height() {
+        for x in 0..projected.width() {
+            if let Some(c) = projected.cell_mut(y, x) {
+                c.renditions = c.renditions.mosh_subset();
+            }
+        }
+    }
+    projected.ds.renditions = projected.ds.renditions.mosh_subset();
+    // A soft wrap on the bottom row cannot be reproduced without scrolling
+    // (the real terminal wraps only when the next character arrives), so
+    // Mosh leaves it unset on the client, also once that row scrolls up.
+    // A wrap flag the client has and the server lacks is still an error.
+    for y in 0..projected.height() {
+        for x in 0..projected.width() {
+            let client_wrap = client.cell(y, x).is_some_and(|c| c.wrap);
+            if let Some(c) = projected.cell_mut(y, x)
+                && c.wrap
+                && !client_wrap
+            {
+                c.wrap = false;
+            }
+        }
+    }
+    // One BEL is sent however often the bell rang; whether it rang is
+    // checked by the caller.
+    projected.bell_count = client.bell_count;
+    client.differences(&projected)
+}
