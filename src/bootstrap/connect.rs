@@ -439,7 +439,10 @@ mod tests {
         o.bind_server = Some("any".into());
         assert_eq!(server_options(&o, "h").unwrap().bind, Bind::Any);
         o.bind_server = Some("::1".into());
-        assert_eq!(server_options(&o, "h").unwrap().bind, Bind::Ip("::1".into()));
+        assert_eq!(
+            server_options(&o, "h").unwrap().bind,
+            Bind::Ip("::1".into())
+        );
         o.bind_server = Some("nonsense".into());
         assert!(server_options(&o, "h").is_err());
     }
