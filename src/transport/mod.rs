@@ -1,4 +1,10 @@
 //! The wire layer and the SSP core: pure code, no sockets, no clock.
 
+pub mod compress;
+pub mod crypto;
+pub mod datagram;
+pub mod error;
+pub mod fragment;
+pub mod key;
 pub mod message;
 pub mod state;
