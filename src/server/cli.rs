@@ -301,7 +301,7 @@ fn run_parsed(argv0: &str, words: &[OsString]) -> ExitCode {
             ExitCode::SUCCESS
         }
         Action::Fail => ExitCode::from(1),
-        Action::Run(_cfg) => ExitCode::from(2),
+        Action::Run(cfg) => super::launch::launch(cfg),
     }
 }
 
