@@ -150,11 +150,14 @@ async fn run(p: SessionParams) -> Option<OwnedFd> {
         }
     };
     let master_fd = p.master.as_raw_fd();
-    let pty_io = match AsyncFd::new(p.master) {
+    // SAFETY: the OwnedFd is a valid open pty master, and nothing replaces
+    // or closes it while the AsyncFd owns it.
+    let pty_io = match unsafe { AsyncFd::register(p.master) } {
         Ok(a) => a,
         Err(e) => {
-            eprintln!("pty: {e}");
-            return None;
+            let (fd, err) = e.into_parts();
+            eprintln!("pty: {err}");
+            return Some(fd);
         }
     };
     let mut signals = match Signals::new() {

@@ -225,7 +225,7 @@ impl Tmux {
 
     /// The pane's visible text.
     pub fn screen(&self) -> String {
-        self.cmd(&["capture-pane", "-p"])
+        self.cmd(&["capture-pane", "-p", "-J"])
     }
 
     /// Waits until the screen contains `needle`; panics with the screen if not.
@@ -239,12 +239,36 @@ impl Tmux {
         last
     }
 
-    /// The pid of the pane's process (the client, when the script execs it).
+    /// The pid of the pane's process (the client script).
     pub fn pane_pid(&self) -> i32 {
         self.cmd(&["list-panes", "-F", "#{pane_pid}"])
             .trim()
             .parse()
             .unwrap_or(0)
+    }
+
+    /// The pid of the `mosh-client` the pane's script started (0 if none).
+    pub fn client_pid(&self) -> i32 {
+        let parent = self.pane_pid();
+        let Ok(dir) = std::fs::read_dir("/proc") else {
+            return 0;
+        };
+        for entry in dir.flatten() {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                continue;
+            };
+            let Some((head, rest)) = stat.rsplit_once(") ") else {
+                continue;
+            };
+            let ppid = rest.split_whitespace().nth(1).and_then(|p| p.parse::<i32>().ok());
+            if ppid == Some(parent) && head.ends_with("(mosh-client") {
+                return pid;
+            }
+        }
+        0
     }
 }
 
@@ -274,6 +298,10 @@ pub fn client_script(dir: &Path, port: u16) -> PathBuf {
     path
 }
 
+/// The shell prompt of sessions made by [`session`] (set in the temp home's
+/// `.profile`; tmux trims the trailing blank, so tests look for this).
+pub const PROMPT: &str = "rmosh>";
+
 /// A started server plus the stock client attached to it in tmux.
 pub struct Session {
     /// The tmux running the client (dropped first).
@@ -291,8 +319,9 @@ pub fn session(extra: &[&str], env: &[(&str, &str)], cols: u16, rows: u16) -> Se
     let home = dir.path.join("home");
     std::fs::create_dir_all(&home).expect("home");
     std::fs::write(home.join(".hushlogin"), "").expect("hushlogin");
+    std::fs::write(home.join(".profile"), format!("PS1='{PROMPT} '\n")).expect("profile");
     let home_s = home.to_string_lossy().into_owned();
-    let mut all_env: Vec<(&str, &str)> = vec![("HOME", &home_s), ("SHELL", "/bin/sh"), ("PS1", "$ ")];
+    let mut all_env: Vec<(&str, &str)> = vec![("HOME", &home_s), ("SHELL", "/bin/sh")];
     all_env.extend_from_slice(env);
     let server = Server::start(&link, extra, &all_env);
     let script = client_script(&dir.path, server.port);
