@@ -58,7 +58,10 @@ fn symlink_help_prints_mosh_usage_on_stdout() {
     for flag in ["--help", "-h"] {
         let out = run(&p, &["new", "-p", "1", flag], &[]);
         assert_eq!(out.status.code(), Some(0));
-        assert_eq!(text(&out.stdout), format!("Usage: {}{USAGE_TAIL}", p.display()));
+        assert_eq!(
+            text(&out.stdout),
+            format!("Usage: {}{USAGE_TAIL}", p.display())
+        );
         assert_eq!(text(&out.stderr), "");
     }
 }
@@ -95,7 +98,10 @@ fn bad_colors_exits_1() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         text(&out.stderr),
-        format!("{0}: Bad number of colors (lots)\nUsage: {0}{USAGE_TAIL}", p.display())
+        format!(
+            "{0}: Bad number of colors (lots)\nUsage: {0}{USAGE_TAIL}",
+            p.display()
+        )
     );
 }
 
@@ -105,14 +111,27 @@ fn too_many_legacy_words_exit_1() {
     let p = l.path();
     let out = run(&p, &["a", "b", "c"], &[]);
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(text(&out.stderr), format!("Usage: {}{USAGE_TAIL}", p.display()));
+    assert_eq!(
+        text(&out.stderr),
+        format!("Usage: {}{USAGE_TAIL}", p.display())
+    );
 }
 
 #[test]
 fn non_utf8_locale_is_refused_with_mosh_text() {
     let l = Link::new("locale");
     let out = Command::new(l.path())
-        .args(["new", "-p", "0", "-i", "127.0.0.1", "-l", "LANG=C", "--", "true"])
+        .args([
+            "new",
+            "-p",
+            "0",
+            "-i",
+            "127.0.0.1",
+            "-l",
+            "LANG=C",
+            "--",
+            "true",
+        ])
         .env_remove("LC_ALL")
         .env_remove("LC_CTYPE")
         .env("LANG", "C")
@@ -143,7 +162,14 @@ fn rmosh_server_help_describes_new_and_its_options() {
     let out = run(bin, &["server", "new", "--help"], &[]);
     assert_eq!(out.status.code(), Some(0));
     let t = text(&out.stdout);
-    for needle in ["-p <PORT[:PORT2]>", "-c <COLORS>", "-l <NAME=VALUE>", "-i <LOCALADDR>", "-s", "-v"] {
+    for needle in [
+        "-p <PORT[:PORT2]>",
+        "-c <COLORS>",
+        "-l <NAME=VALUE>",
+        "-i <LOCALADDR>",
+        "-s",
+        "-v",
+    ] {
         assert!(t.contains(needle), "missing {needle} in:\n{t}");
     }
 }

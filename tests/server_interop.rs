@@ -13,7 +13,10 @@ const SEC: Duration = Duration::from_secs(1);
 #[test]
 fn startup_output_is_byte_exact() {
     let s = session(&[], &[], 80, 24);
-    assert_eq!(s.server.stdout, format!("MOSH CONNECT {} {}\n", s.server.port, s.server.key));
+    assert_eq!(
+        s.server.stdout,
+        format!("MOSH CONNECT {} {}\n", s.server.port, s.server.key)
+    );
     assert_eq!(s.server.key.len(), 22);
     assert_eq!(
         s.server.stderr,
@@ -151,7 +154,10 @@ fn network_timeout_without_client_exits() {
         &[("MOSH_SERVER_NETWORK_TMOUT", "1")],
     );
     assert!(alive(server.pid));
-    assert!(server.wait_exit(5 * SEC), "server ignored MOSH_SERVER_NETWORK_TMOUT");
+    assert!(
+        server.wait_exit(5 * SEC),
+        "server ignored MOSH_SERVER_NETWORK_TMOUT"
+    );
 }
 
 #[test]
@@ -188,7 +194,10 @@ fn sigusr1_is_ignored_before_the_signal_timeout() {
     s.tmux.expect(PROMPT, 10 * SEC);
     s.server.signal(libc::SIGUSR1);
     std::thread::sleep(SEC);
-    assert!(alive(s.server.pid), "SIGUSR1 before the timeout must be ignored");
+    assert!(
+        alive(s.server.pid),
+        "SIGUSR1 before the timeout must be ignored"
+    );
     s.tmux.type_text("echo still-''here");
     s.tmux.keys(&["Enter"]);
     s.tmux.expect("still-here", 10 * SEC);
@@ -227,12 +236,8 @@ fn stock_mosh_wrapper_with_local_rmosh_server() {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o700)).expect("chmod");
     let home_s = home.to_string_lossy().into_owned();
-    let tmux = server_support::Tmux::start(
-        &script,
-        80,
-        24,
-        &[("HOME", &home_s), ("SHELL", "/bin/sh")],
-    );
+    let tmux =
+        server_support::Tmux::start(&script, 80, 24, &[("HOME", &home_s), ("SHELL", "/bin/sh")]);
     tmux.expect(PROMPT, 15 * SEC);
     tmux.type_text("echo via-wrap''per; readlink /proc/$PPID/exe");
     tmux.keys(&["Enter"]);

@@ -128,15 +128,30 @@ fn tune(fd: &OwnedFd, addr: IpAddr) {
     let raw = fd_of(fd);
     match addr {
         IpAddr::V4(_) => {
-            set_int(raw, libc::IPPROTO_IP, libc::IP_MTU_DISCOVER, libc::IP_PMTUDISC_DONT);
+            set_int(
+                raw,
+                libc::IPPROTO_IP,
+                libc::IP_MTU_DISCOVER,
+                libc::IP_PMTUDISC_DONT,
+            );
             set_int(raw, libc::IPPROTO_IP, libc::IP_TOS, 0x02);
             set_int(raw, libc::IPPROTO_IP, libc::IP_RECVTOS, 1);
         }
         IpAddr::V6(_) => {
-            set_int(raw, libc::IPPROTO_IPV6, libc::IPV6_MTU_DISCOVER, libc::IPV6_PMTUDISC_DONT);
+            set_int(
+                raw,
+                libc::IPPROTO_IPV6,
+                libc::IPV6_MTU_DISCOVER,
+                libc::IPV6_PMTUDISC_DONT,
+            );
             set_int(raw, libc::IPPROTO_IPV6, libc::IPV6_TCLASS, 0x02);
             // Dual-stack wildcard sockets carry IPv4 too.
-            set_int(raw, libc::IPPROTO_IP, libc::IP_MTU_DISCOVER, libc::IP_PMTUDISC_DONT);
+            set_int(
+                raw,
+                libc::IPPROTO_IP,
+                libc::IP_MTU_DISCOVER,
+                libc::IP_PMTUDISC_DONT,
+            );
             set_int(raw, libc::IPPROTO_IP, libc::IP_TOS, 0x02);
         }
     }
@@ -171,7 +186,10 @@ mod tests {
         let port = free_udp_port();
         let sock = bind_server_socket(
             Some(OsStr::new("127.0.0.1")),
-            PortRange { low: port, high: port },
+            PortRange {
+                low: port,
+                high: port,
+            },
         )
         .expect("bind");
         assert_eq!(
@@ -194,13 +212,25 @@ mod tests {
         if port == u16::MAX {
             return;
         }
-        match try_bind(IpAddr::V4(Ipv4Addr::LOCALHOST), PortRange { low: port, high: port + 1 }) {
+        match try_bind(
+            IpAddr::V4(Ipv4Addr::LOCALHOST),
+            PortRange {
+                low: port,
+                high: port + 1,
+            },
+        ) {
             Ok(sock) => assert_eq!(sock.local_addr().expect("addr").port(), port + 1),
             // port+1 may be taken by another test run; then the error names bind.
             Err(e) => assert!(e.starts_with("bind: "), "{e}"),
         }
-        let err = try_bind(IpAddr::V4(Ipv4Addr::LOCALHOST), PortRange { low: port, high: port })
-            .expect_err("busy");
+        let err = try_bind(
+            IpAddr::V4(Ipv4Addr::LOCALHOST),
+            PortRange {
+                low: port,
+                high: port,
+            },
+        )
+        .expect_err("busy");
         assert!(err.starts_with("bind: "), "{err}");
     }
 

@@ -51,7 +51,12 @@ pub struct NewArgs {
     #[arg(short = 'l', value_name = "NAME=VALUE")]
     pub locale: Vec<OsString>,
     /// Ignored with its argument (lets scripts neutralize a word, as in Mosh).
-    #[arg(short = '@', value_name = "ARG", hide = true, allow_hyphen_values = true)]
+    #[arg(
+        short = '@',
+        value_name = "ARG",
+        hide = true,
+        allow_hyphen_values = true
+    )]
     pub ignored: Vec<OsString>,
     /// The command to run instead of your login shell (after `--`).
     #[arg(last = true, value_name = "COMMAND")]
@@ -108,7 +113,6 @@ pub struct ServerConfig {
     /// `-l NAME=VALUE` words, in order.
     pub locale_vars: Vec<OsString>,
 }
-
 
 /// What the command line asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -323,8 +327,14 @@ mod tests {
 
     #[test]
     fn help_and_version_win_anywhere_before_double_dash() {
-        assert_eq!(parse(&["new", "-p", "-h"]).action, Action::Print(usage("mosh-server")));
-        assert_eq!(parse(&["--help"]).action, Action::Print(usage("mosh-server")));
+        assert_eq!(
+            parse(&["new", "-p", "-h"]).action,
+            Action::Print(usage("mosh-server"))
+        );
+        assert_eq!(
+            parse(&["--help"]).action,
+            Action::Print(usage("mosh-server"))
+        );
         assert_eq!(
             parse(&["new", "--version"]).action,
             Action::Print(VERSION_TEXT.into())
@@ -337,11 +347,35 @@ mod tests {
     #[test]
     fn full_new_syntax() {
         let cfg = run_cfg(&[
-            "new", "-s", "-v", "-v", "-i", "127.0.0.1", "-p", "60050", "-c", "256", "-l",
-            "LANG=C.UTF-8", "-l", "LC_ALL=x", "-@", "new", "--", "/bin/sh", "-c", "echo",
+            "new",
+            "-s",
+            "-v",
+            "-v",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            "60050",
+            "-c",
+            "256",
+            "-l",
+            "LANG=C.UTF-8",
+            "-l",
+            "LC_ALL=x",
+            "-@",
+            "new",
+            "--",
+            "/bin/sh",
+            "-c",
+            "echo",
         ]);
         assert_eq!(cfg.desired_ip, Some("127.0.0.1".into()));
-        assert_eq!(cfg.ports, PortRange { low: 60050, high: 60050 });
+        assert_eq!(
+            cfg.ports,
+            PortRange {
+                low: 60050,
+                high: 60050
+            }
+        );
         assert_eq!(cfg.colors, 256);
         assert_eq!(cfg.verbose, 2);
         assert_eq!(cfg.locale_vars, os_args(&["LANG=C.UTF-8", "LC_ALL=x"]));
@@ -358,7 +392,13 @@ mod tests {
         assert_eq!(run_cfg(&[]), ServerConfig::default());
         assert_eq!(run_cfg(&["10.0.0.1"]).desired_ip, Some("10.0.0.1".into()));
         let cfg = run_cfg(&["10.0.0.1", "6000:6010"]);
-        assert_eq!(cfg.ports, PortRange { low: 6000, high: 6010 });
+        assert_eq!(
+            cfg.ports,
+            PortRange {
+                low: 6000,
+                high: 6010
+            }
+        );
         let p = parse(&["a", "b", "c"]);
         assert_eq!(p.action, Action::Fail);
         assert_eq!(p.stderr, usage("mosh-server"));
@@ -383,7 +423,10 @@ mod tests {
         assert_eq!(p.action, Action::Fail);
         assert_eq!(
             p.stderr,
-            format!("mosh-server: Bad number of colors (256x)\n{}", usage("mosh-server"))
+            format!(
+                "mosh-server: Bad number of colors (256x)\n{}",
+                usage("mosh-server")
+            )
         );
     }
 
@@ -399,7 +442,10 @@ mod tests {
             other => panic!("expected Run, got {other:?}"),
         }
         let p = parse(&["new", "-p"]);
-        assert!(p.stderr.starts_with("new: option requires an argument -- 'p'\n"));
+        assert!(
+            p.stderr
+                .starts_with("new: option requires an argument -- 'p'\n")
+        );
         assert!(matches!(p.action, Action::Run(_)));
     }
 
@@ -445,8 +491,21 @@ mod tests {
             cmd: ServerCommand,
         }
         let t = T::try_parse_from([
-            "t", "new", "-vv", "-p", "60050", "-c", "256", "-l", "LANG=C.UTF-8", "-@", "new",
-            "--", "sh", "-c", "x",
+            "t",
+            "new",
+            "-vv",
+            "-p",
+            "60050",
+            "-c",
+            "256",
+            "-l",
+            "LANG=C.UTF-8",
+            "-@",
+            "new",
+            "--",
+            "sh",
+            "-c",
+            "x",
         ])
         .expect("clap parse");
         let ServerCommand::New(n) = t.cmd;
@@ -455,7 +514,13 @@ mod tests {
         match p.action {
             Action::Run(cfg) => {
                 assert_eq!(cfg.verbose, 2);
-                assert_eq!(cfg.ports, PortRange { low: 60050, high: 60050 });
+                assert_eq!(
+                    cfg.ports,
+                    PortRange {
+                        low: 60050,
+                        high: 60050
+                    }
+                );
                 assert_eq!(cfg.colors, 256);
                 assert_eq!(cfg.locale_vars, os_args(&["LANG=C.UTF-8"]));
                 assert_eq!(cfg.command, Some(os_args(&["sh", "-c", "x"])));

@@ -33,9 +33,13 @@ pub fn strtol(s: &[u8]) -> Strtol {
             break;
         }
         let d = i64::from(c - b'0');
-        let next = value
-            .checked_mul(10)
-            .and_then(|v| if negative { v.checked_sub(d) } else { v.checked_add(d) });
+        let next = value.checked_mul(10).and_then(|v| {
+            if negative {
+                v.checked_sub(d)
+            } else {
+                v.checked_add(d)
+            }
+        });
         match next {
             Some(v) if !overflow => value = v,
             _ => {

@@ -23,7 +23,10 @@ pub fn parse_timeout_env(name: &str, value: Option<&OsStr>) -> (u64, Option<Stri
     if r.end != bytes.len() || (r.end == 0 && r.value == 0) {
         // Mosh keeps whatever prefix strtol parsed, but never a negative one.
         let kept = u64::try_from(r.value).unwrap_or(0);
-        return (kept, Some(format!("{name} not a valid integer, ignoring\n")));
+        return (
+            kept,
+            Some(format!("{name} not a valid integer, ignoring\n")),
+        );
     }
     if r.value < 0 {
         return (0, Some(format!("{name} is negative, ignoring\n")));
@@ -154,7 +157,10 @@ mod tests {
         };
         assert_eq!(
             d(t, Timeouts::default()),
-            (Decision::Exit, vec!["No connection within 60 seconds.\n".to_string()])
+            (
+                Decision::Exit,
+                vec!["No connection within 60 seconds.\n".to_string()]
+            )
         );
         let t = Turn {
             since_remote_state_ms: 59_999,

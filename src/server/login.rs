@@ -28,7 +28,11 @@ pub struct LoginSetup {
 
 /// TERM for the session: `xterm-256color` for 256 colours, else `xterm`.
 pub fn term_for_colors(colors: i64) -> &'static str {
-    if colors == 256 { "xterm-256color" } else { "xterm" }
+    if colors == 256 {
+        "xterm-256color"
+    } else {
+        "xterm"
+    }
 }
 
 /// The MOTD files in Mosh's order: the first existing dynamic one, then `/etc/motd`.
@@ -108,7 +112,8 @@ fn wait_for_release() {
             if byte == b'\n' {
                 return;
             }
-        } else if n < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+        } else if n < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted
+        {
             continue;
         } else {
             if got > 0 {
@@ -136,11 +141,7 @@ fn exec(cmd: &Command) -> ! {
     let e = std::io::Error::last_os_error();
     write_all_fd(
         2,
-        format!(
-            "mosh-server: execvp: {}: {e}\n",
-            cmd.path.to_string_lossy()
-        )
-        .as_bytes(),
+        format!("mosh-server: execvp: {}: {e}\n", cmd.path.to_string_lossy()).as_bytes(),
     );
     std::thread::sleep(std::time::Duration::from_secs(3));
     // SAFETY: leaving the forked child without unwinding into parent state.

@@ -78,7 +78,10 @@ short:x:1002:1002::/home/short
         assert_eq!(alice.name, "alice");
         assert_eq!(alice.home, "/home/alice");
         assert_eq!(alice.shell, "/usr/bin/zsh");
-        assert_eq!(find_uid(SAMPLE, 0).map(|e| e.shell), Some("/bin/bash".into()));
+        assert_eq!(
+            find_uid(SAMPLE, 0).map(|e| e.shell),
+            Some("/bin/bash".into())
+        );
     }
 
     #[test]
@@ -90,7 +93,10 @@ short:x:1002:1002::/home/short
     #[test]
     fn unknown_uid_and_garbage_give_none() {
         assert_eq!(find_uid(SAMPLE, 4242), None);
-        assert_eq!(find_uid("::::::\n\u{0}\nx:y:notanumber:0::/:/bin/sh", 0), None);
+        assert_eq!(
+            find_uid("::::::\n\u{0}\nx:y:notanumber:0::/:/bin/sh", 0),
+            None
+        );
         assert_eq!(find_uid("", 0), None);
     }
 

@@ -33,8 +33,12 @@ pub fn parse_port_range(text: &str) -> Result<PortRange, String> {
     if low.overflow || !(rest.is_empty() || rest.first() == Some(&b':')) {
         return Err(format!("Invalid (low) port number ({text})"));
     }
-    let low_port = to_port(low.value)
-        .ok_or_else(|| format!("(Low) port number {} outside valid range [0..65535]", low.value))?;
+    let low_port = to_port(low.value).ok_or_else(|| {
+        format!(
+            "(Low) port number {} outside valid range [0..65535]",
+            low.value
+        )
+    })?;
     if rest.is_empty() {
         return Ok(PortRange {
             low: low_port,
@@ -129,6 +133,12 @@ mod tests {
 
     #[test]
     fn default_is_mosh_search_range() {
-        assert_eq!(PortRange::default(), PortRange { low: 60001, high: 60999 });
+        assert_eq!(
+            PortRange::default(),
+            PortRange {
+                low: 60001,
+                high: 60999
+            }
+        );
     }
 }

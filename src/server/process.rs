@@ -176,7 +176,11 @@ mod tests {
 
     #[test]
     fn winsize_conversion() {
-        let ws = WindowSize { cols: 100, rows: 30 }.to_winsize();
+        let ws = WindowSize {
+            cols: 100,
+            rows: 30,
+        }
+        .to_winsize();
         assert_eq!((ws.ws_col, ws.ws_row), (100, 30));
     }
 }

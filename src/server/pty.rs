@@ -6,7 +6,7 @@ use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 use super::login::{self, LoginSetup};
-use super::process::{WindowSize, fork, Forked};
+use super::process::{Forked, WindowSize, fork};
 
 /// The server's side of the session: the pty master and the child's pid.
 #[derive(Debug)]
@@ -158,7 +158,15 @@ mod tests {
             utmp_entry: String::new(),
             username: None,
         };
-        let s = spawn_held(WindowSize { cols: 100, rows: 30 }, &setup, &[]).expect("spawn");
+        let s = spawn_held(
+            WindowSize {
+                cols: 100,
+                rows: 30,
+            },
+            &setup,
+            &[],
+        )
+        .expect("spawn");
         let fd = s.master.as_raw_fd();
         // Nothing runs before the release line.
         std::thread::sleep(Duration::from_millis(300));
@@ -167,7 +175,10 @@ mod tests {
         super::super::process::write_all_fd(fd, b"\n");
         let out = read_until(fd, b"PWD=/tmp", Duration::from_secs(5));
         let text = String::from_utf8_lossy(&out);
-        assert!(text.contains("TERM=xterm-256color ACS=1 STY=unset"), "{text}");
+        assert!(
+            text.contains("TERM=xterm-256color ACS=1 STY=unset"),
+            "{text}"
+        );
         assert!(text.contains("30 100"), "{text}");
         assert!(text.contains("PWD=/tmp"), "{text}");
         let mut status = 0;

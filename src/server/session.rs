@@ -302,11 +302,13 @@ enum ReadOutcome {
 }
 
 /// Reads up to the whole buffer from the pty, in as many reads as it takes.
-fn read_pty(guard: &mut tokio::io::unix::AsyncFdReadyGuard<'_, OwnedFd>, buf: &mut [u8]) -> ReadOutcome {
+fn read_pty(
+    guard: &mut tokio::io::unix::AsyncFdReadyGuard<'_, OwnedFd>,
+    buf: &mut [u8],
+) -> ReadOutcome {
     let fd = guard.get_inner().as_raw_fd();
     let mut filled = 0usize;
-    loop {
-        let Some(rest) = buf.get_mut(filled..) else { break };
+    while let Some(rest) = buf.get_mut(filled..) {
         if rest.is_empty() {
             break;
         }
@@ -317,7 +319,11 @@ fn read_pty(guard: &mut tokio::io::unix::AsyncFdReadyGuard<'_, OwnedFd>, buf: &m
             continue;
         }
         if n == 0 {
-            return if filled > 0 { ReadOutcome::Data(filled) } else { ReadOutcome::Closed };
+            return if filled > 0 {
+                ReadOutcome::Data(filled)
+            } else {
+                ReadOutcome::Closed
+            };
         }
         let e = io::Error::last_os_error();
         match e.kind() {
@@ -327,10 +333,20 @@ fn read_pty(guard: &mut tokio::io::unix::AsyncFdReadyGuard<'_, OwnedFd>, buf: &m
                 break;
             }
             // EIO once the slave side is gone: the application exited.
-            _ => return if filled > 0 { ReadOutcome::Data(filled) } else { ReadOutcome::Closed },
+            _ => {
+                return if filled > 0 {
+                    ReadOutcome::Data(filled)
+                } else {
+                    ReadOutcome::Closed
+                };
+            }
         }
     }
-    if filled > 0 { ReadOutcome::Data(filled) } else { ReadOutcome::WouldBlock }
+    if filled > 0 {
+        ReadOutcome::Data(filled)
+    } else {
+        ReadOutcome::WouldBlock
+    }
 }
 
 /// Writes as much of `pending` as the pty takes now; Err on a real failure.
@@ -513,7 +529,10 @@ mod tests {
 
     #[test]
     fn only_the_last_resize_of_a_run_reaches_the_pty() {
-        let r = |w, h| UserEvent::Resize { width: w, height: h };
+        let r = |w, h| UserEvent::Resize {
+            width: w,
+            height: h,
+        };
         let b = UserEvent::UserByte;
         let plan = plan_events(&[r(80, 24), r(100, 30), b(b'x'), r(90, 20), b(b'y'), r(1, 1)]);
         let flags: Vec<bool> = plan.iter().map(|(_, f)| *f).collect();
@@ -533,7 +552,10 @@ mod tests {
     fn write_now_keeps_what_the_pipe_refuses() {
         let mut fds = [0; 2];
         // SAFETY: fds is a valid out-array of two ints.
-        assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK) }, 0);
+        assert_eq!(
+            unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK) },
+            0
+        );
         let mut pending = vec![7u8; 1 << 20];
         write_now(fds[1], &mut pending).expect("write");
         assert!(!pending.is_empty() && pending.len() < 1 << 20);

@@ -169,7 +169,6 @@ impl UtmpState {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,7 +205,9 @@ mod tests {
         assert_eq!(warning_text(&[]), None);
         assert_eq!(
             warning_text(&["mosh [12]".into()]).as_deref(),
-            Some("\x1b[37;44mMosh: You have a detached Mosh session on this server (mosh [12]).\x1b[m\n\n")
+            Some(
+                "\x1b[37;44mMosh: You have a detached Mosh session on this server (mosh [12]).\x1b[m\n\n"
+            )
         );
         assert_eq!(
             warning_text(&["mosh [1]".into(), "mosh [2]".into()]).as_deref(),

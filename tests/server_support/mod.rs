@@ -263,7 +263,10 @@ impl Tmux {
             let Some((head, rest)) = stat.rsplit_once(") ") else {
                 continue;
             };
-            let ppid = rest.split_whitespace().nth(1).and_then(|p| p.parse::<i32>().ok());
+            let ppid = rest
+                .split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse::<i32>().ok());
             if ppid == Some(parent) && head.ends_with("(mosh-client") {
                 return pid;
             }
