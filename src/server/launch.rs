@@ -7,7 +7,6 @@ use std::io::Write;
 use std::os::fd::AsRawFd;
 use std::process::ExitCode;
 
-use super::bind::bind_server_socket;
 use super::cli::{ServerConfig, VERSION_TEXT};
 use super::command;
 use super::lifecycle::Timeouts;
@@ -44,13 +43,21 @@ pub fn launch(cfg: ServerConfig) -> ExitCode {
     }
     let timeouts = Timeouts::from_env();
     let size = process::window_size_of(0);
-    let socket = match bind_server_socket(cfg.desired_ip.as_deref(), cfg.ports) {
-        Ok(s) => s,
-        Err(msg) => {
-            eprintln!("{msg}");
+    let ip = cfg
+        .desired_ip
+        .as_ref()
+        .map(|s| s.to_string_lossy().into_owned());
+    let bound = match crate::net::socket::bind_server(ip.as_deref(), cfg.ports) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("{e}");
+            eprintln!("Network exception: bind: {}", e.source);
             return ExitCode::from(1);
         }
     };
+    for warning in &bound.warnings {
+        eprintln!("{warning}");
+    }
     let key = match Base64Key::generate() {
         Ok(k) => k,
         Err(e) => {
@@ -58,7 +65,7 @@ pub fn launch(cfg: ServerConfig) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let port = match socket.local_addr() {
+    let port = match bound.local_addr() {
         Ok(a) => a.port(),
         Err(e) => {
             eprintln!("Network exception: {e}");
@@ -101,7 +108,7 @@ pub fn launch(cfg: ServerConfig) -> ExitCode {
             .map(|u| u.name.clone())
             .or_else(|| std::env::var("USER").ok()),
     };
-    let session_pty = match pty::spawn_held(size, &setup, &[socket.as_raw_fd()]) {
+    let session_pty = match pty::spawn_held(size, &setup, &[bound.socket.as_raw_fd()]) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("forkpty: {e}");
@@ -110,7 +117,7 @@ pub fn launch(cfg: ServerConfig) -> ExitCode {
     };
     utmp::add_record(&session_pty.master, &setup.utmp_entry);
     let params = SessionParams {
-        socket,
+        socket: bound,
         key,
         master: session_pty.master,
         child: session_pty.child,

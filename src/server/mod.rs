@@ -4,7 +4,6 @@
 //! spawn the held session process; only then does `session` build a tokio
 //! runtime and drive the transport core and the emulator.
 
-pub mod bind;
 pub mod cli;
 pub mod cnum;
 pub mod command;

@@ -1,29 +1,9 @@
-//! The `-p PORT[:PORT2]` argument (§2.5).
+//! The `-p PORT[:PORT2]` argument (§2.5), parsed with C `strtol` rules so
+//! that exactly Mosh's inputs are accepted (an empty string is port 0, `1:`
+//! is the range 1..0) and its messages printed.
 
 use super::cnum::strtol;
-
-/// The first port of the default search range.
-pub const DEFAULT_PORT_LOW: u16 = 60001;
-/// The last port of the default search range.
-pub const DEFAULT_PORT_HIGH: u16 = 60999;
-
-/// An inclusive range of UDP ports to try, lowest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PortRange {
-    /// First port tried (0 lets the kernel choose).
-    pub low: u16,
-    /// Last port tried.
-    pub high: u16,
-}
-
-impl Default for PortRange {
-    fn default() -> Self {
-        PortRange {
-            low: DEFAULT_PORT_LOW,
-            high: DEFAULT_PORT_HIGH,
-        }
-    }
-}
+pub use crate::net::ports::PortRange;
 
 /// Parses `PORT` or `LOW:HIGH`; the error is Mosh's explanation line.
 pub fn parse_port_range(text: &str) -> Result<PortRange, String> {
@@ -63,6 +43,9 @@ pub fn parse_port_range(text: &str) -> Result<PortRange, String> {
         return Err(format!(
             "Low port {low_port} greater than high port {high_port}"
         ));
+    }
+    if low_port == 0 {
+        return Err("Low port 0 incompatible with port ranges".to_owned());
     }
     Ok(PortRange {
         low: low_port,
@@ -124,6 +107,10 @@ mod tests {
         assert_eq!(
             parse_port_range("1:99999"),
             Err("High port number 99999 outside valid range [0..65535]".into())
+        );
+        assert_eq!(
+            parse_port_range("0:5"),
+            Err("Low port 0 incompatible with port ranges".into())
         );
         assert_eq!(
             parse_port_range("-1"),

@@ -15,6 +15,9 @@ use std::time::{Duration, Instant};
 
 use tokio::io::unix::AsyncFd;
 use tokio::net::UdpSocket;
+
+use crate::net::server::ServerSocket;
+use crate::net::socket::BoundServer;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use super::lifecycle::{self, Decision, IDLE_WAKE_MS, Timeouts, Turn};
@@ -41,7 +44,7 @@ const NETWORK_ERROR_SPIN: u32 = 10;
 #[derive(Debug)]
 pub struct SessionParams {
     /// The bound UDP socket.
-    pub socket: std::net::UdpSocket,
+    pub socket: BoundServer,
     /// The session key announced in `MOSH CONNECT`.
     pub key: Base64Key,
     /// The pty master.
@@ -138,17 +141,14 @@ async fn run(p: SessionParams) -> Option<OwnedFd> {
         UserStream::new(),
         now,
     );
-    if let Err(e) = p.socket.set_nonblocking(true) {
-        eprintln!("Network exception: {e}");
-        return Some(p.master);
-    }
-    let socket = match UdpSocket::from_std(p.socket) {
+    let server_socket = match ServerSocket::from_bound(p.socket) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("Network exception: {e}");
             return Some(p.master);
         }
     };
+    let socket = server_socket.socket();
     let master_fd = p.master.as_raw_fd();
     // SAFETY: the OwnedFd is a valid open pty master, and nothing replaces
     // or closes it while the AsyncFd owns it.
@@ -182,7 +182,7 @@ async fn run(p: SessionParams) -> Option<OwnedFd> {
         utmp: UtmpState::default(),
         network_errors: 0,
     };
-    let mut dgram = vec![0u8; 65536];
+    let mut dgram = ServerSocket::recv_buffer();
     let mut pty_buf = vec![0u8; PTY_READ_BUDGET];
     loop {
         let deadline = logic.deadline(Instant::now());
@@ -290,7 +290,7 @@ async fn run(p: SessionParams) -> Option<OwnedFd> {
         {
             logic.conn.current_state_mut().set_echo_ack(n);
         }
-        logic.transmit(&socket, now).await;
+        logic.transmit(socket, now).await;
     }
     Some(pty_io.into_inner())
 }
