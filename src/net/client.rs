@@ -87,6 +87,13 @@ impl ClientSockets {
         Ok(())
     }
 
+    /// Closes every socket but the newest (e.g. when the old network is gone for sure).
+    pub fn retain_newest(&mut self) {
+        while self.socks.len() > 1 {
+            self.socks.pop_front();
+        }
+    }
+
     fn prune(&mut self, now: Instant) {
         let close = self.policy.sockets_to_close(now, self.socks.len());
         for _ in 0..close {
