@@ -1,1 +1,2 @@
 //! The two SSP objects: the user stream (client → server) and the complete terminal.
+pub mod complete_terminal;
