@@ -43,7 +43,8 @@ pub fn free_udp_port() -> u16 {
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
-fn unique(tag: &str) -> String {
+/// A name no other test of this process uses.
+pub fn unique(tag: &str) -> String {
     format!(
         "rmosh-ct-{tag}-{}-{}",
         std::process::id(),
@@ -290,6 +291,7 @@ pub struct Relay {
     pub port: u16,
     child: Child,
     stdin: ChildStdin,
+    replies: std::sync::mpsc::Receiver<String>,
 }
 
 impl Relay {
@@ -313,25 +315,59 @@ impl Relay {
         let mut reader = BufReader::new(stdout);
         reader.read_line(&mut line).expect("relay port line");
         let port = line
-            .split(|c: char| !c.is_ascii_digit())
-            .filter(|w| !w.is_empty())
-            .last()
-            .and_then(|w| w.parse().ok())
-            .unwrap_or_else(|| panic!("relay did not print its port: {line:?}"));
-        // Drain the rest of its output so it never blocks on a full pipe.
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("relay did not print its port: {line:?}"));
+        // Replies go to a channel so the pipe never fills up.
+        let (tx, replies) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            let mut sink = String::new();
-            while reader.read_line(&mut sink).map(|n| n > 0).unwrap_or(false) {
-                sink.clear();
+            let mut l = String::new();
+            while reader.read_line(&mut l).map(|n| n > 0).unwrap_or(false) {
+                if tx.send(l.trim().to_owned()).is_err() {
+                    return;
+                }
+                l.clear();
             }
         });
-        Relay { port, child, stdin }
+        Relay {
+            port,
+            child,
+            stdin,
+            replies,
+        }
     }
 
-    /// Sends one run-time command (e.g. `outage 5000`).
-    pub fn command(&mut self, line: &str) {
+    /// Sends one run-time command (e.g. `outage 5000`); returns its reply line.
+    pub fn command(&mut self, line: &str) -> String {
         writeln!(self.stdin, "{line}").expect("relay command");
         let _ = self.stdin.flush();
+        self.replies
+            .recv_timeout(Duration::from_secs(5))
+            .unwrap_or_else(|_| panic!("no reply from the relay to {line:?}"))
+    }
+
+    /// One counter from `stats` (e.g. `down.delivered`).
+    pub fn counter(&mut self, name: &str) -> u64 {
+        let stats = self.command("stats");
+        let prefix = format!("{name}=");
+        stats
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix(prefix.as_str()))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in {stats:?}"))
+    }
+
+    /// Waits for the next server → client datagram to be delivered; returns when it was seen.
+    pub fn wait_server_datagram(&mut self, timeout: Duration) -> Instant {
+        let start = self.counter("down.delivered");
+        let end = Instant::now() + timeout;
+        while Instant::now() < end {
+            if self.counter("down.delivered") > start {
+                return Instant::now();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("no server datagram through the relay within {timeout:?}");
     }
 }
 
@@ -340,4 +376,178 @@ impl Drop for Relay {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// How the client under test is started in a pane.
+pub fn rmosh_client() -> String {
+    format!("{} client", rmosh())
+}
+
+/// Asserts the pane shows the client's clean exit and a cooked terminal.
+pub fn assert_clean_exit(t: &Tmux) {
+    let s = t.wait_for("the client's exit and stty", Duration::from_secs(15), |s| {
+        s.contains("CLIENT-RC=") && s.lines().any(|l| l.contains("icanon"))
+    });
+    assert!(s.contains("[mosh is exiting.]"), "{s}");
+    assert!(s.contains("CLIENT-RC=0"), "{s}");
+    let modes = s.lines().find(|l| l.contains("icanon")).unwrap_or_default();
+    // Raw mode is gone: canonical input and echo are back on.
+    assert!(modes.split_whitespace().any(|w| w == "icanon"), "{s}");
+    assert!(modes.split_whitespace().any(|w| w == "echo"), "{s}");
+    assert!(
+        !modes.contains("-icanon") && !modes.contains("-echo"),
+        "{s}"
+    );
+}
+
+/// Starts our client in tmux against `port` with the server's key.
+pub fn start_client(port: u16, key: &str, cols: u16, rows: u16) -> Tmux {
+    Tmux::start(
+        &client_pane_command(&rmosh_client(), port),
+        cols,
+        rows,
+        &[("MOSH_KEY", key)],
+    )
+}
+
+/// Type, see output, vim, resize, a literal Ctrl-^, then the application
+/// exits: the client exits 0 and the terminal is cooked again.
+pub fn interactive_session(kind: ServerKind) {
+    let server = Server::start(kind);
+    let t = start_client(server.port, &server.key, 80, 24);
+    t.wait_prompt(Duration::from_secs(10));
+
+    t.type_text("echo hello-$((6*7))");
+    t.keys(&["Enter"]);
+    t.wait_text("hello-42", Duration::from_secs(10));
+
+    // vim: insert text, write, quit; the file proves every key arrived.
+    let file = std::env::temp_dir().join(format!("{}.txt", unique("vim")));
+    let path = file.to_string_lossy().into_owned();
+    t.type_text(&format!("vim -u NONE -N -n {path}"));
+    t.keys(&["Enter"]);
+    t.wait_for("vim's empty buffer", Duration::from_secs(10), |s| {
+        s.lines().filter(|l| l.starts_with('~')).count() >= 10
+    });
+    t.type_text("irmosh in vim");
+    t.keys(&["Escape"]);
+    t.wait_text("rmosh in vim", Duration::from_secs(10));
+    t.type_text(":wq");
+    t.keys(&["Enter"]);
+    let end = Instant::now() + Duration::from_secs(10);
+    let mut written = String::new();
+    while Instant::now() < end {
+        written = std::fs::read_to_string(&file).unwrap_or_default();
+        if !written.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = std::fs::remove_file(&file);
+    assert_eq!(written, "rmosh in vim\n");
+    t.wait_for("the shell after vim", Duration::from_secs(10), |s| {
+        s.lines().any(|l| l.trim_end() == "$")
+    });
+
+    // Resize: the server's pty follows the window.
+    t.type_text("clear");
+    t.keys(&["Enter"]);
+    t.wait_for("a cleared screen", Duration::from_secs(10), |s| {
+        !s.contains("rmosh in vim")
+    });
+    t.resize(100, 30);
+    t.type_text("stty size");
+    t.keys(&["Enter"]);
+    t.wait_text("30 100", Duration::from_secs(10));
+    let wide = format!("w{}", "x".repeat(95));
+    t.type_text(&format!("echo {wide}"));
+    t.keys(&["Enter"]);
+    // The 97-column line fits on one row of the wider screen.
+    t.wait_for("a 97-column line", Duration::from_secs(10), |s| {
+        s.lines().any(|l| l.trim_end() == wide)
+    });
+
+    // Ctrl-^ ^ types a literal Ctrl-^ (0x1e).
+    t.type_text("od -An -tx1");
+    t.keys(&["Enter"]);
+    std::thread::sleep(Duration::from_millis(300));
+    t.bytes(&[0x1e, b'^']);
+    t.keys(&["Enter"]);
+    t.bytes(&[0x04]);
+    t.wait_text("1e 0a", Duration::from_secs(10));
+
+    t.type_text("exit");
+    t.keys(&["Enter"]);
+    assert_clean_exit(&t);
+    assert!(
+        server.wait_exit(Duration::from_secs(10)),
+        "server still running"
+    );
+}
+
+/// Ctrl-^ shows the escape help; Ctrl-^ . quits with a clean shutdown.
+pub fn escape_quit(kind: ServerKind) {
+    let server = Server::start(kind);
+    let t = start_client(server.port, &server.key, 80, 24);
+    t.wait_prompt(Duration::from_secs(10));
+    t.bytes(&[0x1e]);
+    let s = t.wait_text(
+        "mosh: Commands: Ctrl-Z suspends, \".\" quits, \"^\" gives literal Ctrl-^",
+        Duration::from_secs(10),
+    );
+    assert!(
+        s.lines()
+            .next()
+            .unwrap_or_default()
+            .starts_with("mosh: Commands:"),
+        "{s}"
+    );
+    t.bytes(b".");
+    assert_clean_exit(&t);
+    assert!(
+        server.wait_exit(Duration::from_secs(10)),
+        "server still running"
+    );
+}
+
+/// Through the relay, a 5 s outage brings up "mosh: Last contact" on row 0,
+/// and the session carries on afterwards.
+pub fn outage_shows_bar_then_recovers(kind: ServerKind) {
+    let server = Server::start(kind);
+    let mut relay = Relay::start(server.port);
+    let t = start_client(relay.port, &server.key, 80, 24);
+    t.wait_prompt(Duration::from_secs(10));
+    t.type_text("echo before-outage");
+    t.keys(&["Enter"]);
+    t.wait_text("before-outage", Duration::from_secs(10));
+    // Idle, the server speaks every 3 s. Cut the link 2 s after it spoke:
+    // the next two heartbeats are lost, so contact is 9 s old when the
+    // third arrives and the bar (shown after 6.5 s) must appear.
+    std::thread::sleep(Duration::from_millis(500));
+    let spoke = relay.wait_server_datagram(Duration::from_secs(10));
+    std::thread::sleep(
+        (spoke + Duration::from_millis(2000)).saturating_duration_since(Instant::now()),
+    );
+    assert_eq!(relay.command("outage 5000"), "ok");
+    let s = t.wait_for("the notification bar", Duration::from_secs(12), |s| {
+        s.lines()
+            .next()
+            .is_some_and(|l| l.starts_with("mosh: Last contact "))
+    });
+    assert!(
+        s.lines()
+            .next()
+            .unwrap_or_default()
+            .ends_with("ago. [To quit: Ctrl-^ .]"),
+        "{s}"
+    );
+    t.wait_for("the bar to go away", Duration::from_secs(15), |s| {
+        !s.contains("mosh: Last contact")
+    });
+    t.type_text("echo after-$((40+2))");
+    t.keys(&["Enter"]);
+    t.wait_text("after-42", Duration::from_secs(10));
+    t.type_text("exit");
+    t.keys(&["Enter"]);
+    assert_clean_exit(&t);
 }

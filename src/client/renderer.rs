@@ -186,7 +186,12 @@ mod tests {
         let b = screen(b"hello\r\nworlds");
         let out = r.draw(b.clone());
         assert!(!out.windows(4).any(|w| w == b"\x1b[2J"), "{out:?}");
-        assert!(out.len() < 20, "{} bytes: {:?}", out.len(), String::from_utf8_lossy(&out));
+        assert!(
+            out.len() < 20,
+            "{} bytes: {:?}",
+            out.len(),
+            String::from_utf8_lossy(&out)
+        );
         let mut e = Emulator::new(20, 5);
         e.feed(&new_frame(false, &Framebuffer::new(20, 5), &a, &CAPS));
         e.feed(&out);
@@ -211,7 +216,10 @@ mod tests {
         let out = r.draw(a.clone());
         assert!(out.windows(4).any(|w| w == b"\x1b[2J"));
         assert!(!r.repaint_pending());
-        assert_eq!(replay(b"garbage everywhere", &out).screen_text(), a.screen_text());
+        assert_eq!(
+            replay(b"garbage everywhere", &out).screen_text(),
+            a.screen_text()
+        );
     }
 
     #[test]
@@ -290,7 +298,14 @@ mod tests {
         let titled = compose(&screen(b"\x1b]0;abc\x07"), |_| {}, None, "[mosh] ");
         let out = r.draw(titled.clone());
         assert!(String::from_utf8_lossy(&out).contains("\x1b]0;[mosh] abc\x07"));
-        let mut no_title = Renderer::new(20, 5, DisplayCaps { title: false, ..CAPS });
+        let mut no_title = Renderer::new(
+            20,
+            5,
+            DisplayCaps {
+                title: false,
+                ..CAPS
+            },
+        );
         let out = no_title.draw(titled);
         assert!(!String::from_utf8_lossy(&out).contains("\x1b]"));
     }

@@ -15,13 +15,13 @@ use tokio::signal::unix::{Signal, SignalKind, signal};
 use super::cli::ClientConfig;
 use super::escape::{EscapeFilter, InputAction};
 use super::notification::NotificationEngine;
+use super::predictor::Predictor;
 use super::renderer::{Renderer, compose, display_caps};
 use super::tty::{self, RawTerminal};
 use super::udp::ClientSockets;
-use crate::prediction::{PASTE_BYTES, PredictionEngine};
+use crate::prediction::PASTE_BYTES;
 use crate::sync::complete_terminal::CompleteTerminal;
 use crate::sync::user_stream::UserStream;
-use crate::terminal::Cell;
 use crate::terminal::display::{close_sequence, open_sequence};
 use crate::transport::connection::{Connection, Side};
 
@@ -193,7 +193,7 @@ struct Session {
     sockets: ClientSockets,
     notifications: NotificationEngine,
     escape: EscapeFilter,
-    prediction: PredictionEngine<Cell>,
+    prediction: Predictor,
     connecting_text: String,
     help_text: String,
     clean: bool,
@@ -270,7 +270,7 @@ async fn run(config: ClientConfig) -> Outcome {
         "Nothing received from server on UDP port {}.",
         config.port_text
     );
-    let prediction = PredictionEngine::new(config.prediction);
+    let prediction = Predictor::new(config.prediction);
     let mut session = Session {
         config,
         start: now,
@@ -431,8 +431,7 @@ impl Session {
                 self.clean = true;
                 return Ok(());
             }
-            if self.conn.shutdown_in_progress()
-                && self.conn.shutdown_ack_timed_out(Instant::now())
+            if self.conn.shutdown_in_progress() && self.conn.shutdown_ack_timed_out(Instant::now())
             {
                 return Ok(());
             }
@@ -470,15 +469,18 @@ impl Session {
             && now_ms.saturating_sub(heard) > CONNECTING_NOTICE_MS
         {
             if now_ms.saturating_sub(heard) > CONNECT_TIMEOUT_MS {
-                self.notifications
-                    .set_message(now_ms, "Timed out waiting for server...", true, true);
+                self.notifications.set_message(
+                    now_ms,
+                    "Timed out waiting for server...",
+                    true,
+                    true,
+                );
                 self.conn.start_shutdown(Instant::now());
             } else {
                 let text = self.connecting_text.clone();
                 self.notifications.set_message(now_ms, &text, false, true);
             }
-        } else if !self.still_connecting() && self.notifications.message() == self.connecting_text
-        {
+        } else if !self.still_connecting() && self.notifications.message() == self.connecting_text {
             self.notifications.clear_message(now_ms);
         }
     }
@@ -493,15 +495,11 @@ impl Session {
         }
         let heard = self.ms(self.conn.last_new_remote_state_time());
         self.notifications.server_heard(heard);
-        let acked = self
-            .conn
-            .last_roundtrip_success()
-            .map_or(0, |t| self.ms(t));
+        let acked = self.conn.last_roundtrip_success().map_or(0, |t| self.ms(t));
         self.notifications.server_acked(acked);
         self.prediction.set_frame_acked(self.conn.acked_state_num());
-        self.prediction.set_send_interval(
-            u64::try_from(self.conn.send_interval().as_millis()).unwrap_or(250),
-        );
+        self.prediction
+            .set_send_interval(u64::try_from(self.conn.send_interval().as_millis()).unwrap_or(250));
         self.prediction
             .set_echo_ack(self.conn.remote_state().echo_ack());
     }

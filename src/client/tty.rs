@@ -96,7 +96,7 @@ impl RawTerminal {
         Ok(t)
     }
 
-    /// The saved (cooked) termios, e.g. to check IUTF8 was preserved.
+    /// The raw termios in effect while the session runs.
     pub fn raw_termios(&self) -> &libc::termios {
         &self.raw
     }
