@@ -14,3 +14,8 @@ fn type_vim_resize_literal_escape_and_exit_against_mosh_server() {
 fn escape_key_quits_against_mosh_server() {
     harness::escape_quit(ServerKind::Mosh);
 }
+
+#[test]
+fn outage_shows_notification_bar_against_mosh_server() {
+    harness::outage_shows_bar_then_recovers(ServerKind::Mosh);
+}

@@ -12,4 +12,3 @@ pub mod renderer;
 pub mod session;
 pub mod terminfo;
 pub mod tty;
-pub mod udp;

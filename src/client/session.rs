@@ -18,7 +18,7 @@ use super::notification::NotificationEngine;
 use super::predictor::Predictor;
 use super::renderer::{Renderer, compose, display_caps};
 use super::tty::{self, RawTerminal};
-use super::udp::ClientSockets;
+use crate::net::client::ClientSockets;
 use crate::prediction::PASTE_BYTES;
 use crate::sync::complete_terminal::CompleteTerminal;
 use crate::sync::user_stream::UserStream;
@@ -35,6 +35,8 @@ const CONNECT_TIMEOUT_MS: u64 = 15_000;
 const NETWORK_ERROR_PAUSE: Duration = Duration::from_millis(200);
 /// Mosh reads the tty in chunks of this size.
 const READ_BUFFER: usize = 16384;
+/// Mosh's receive buffer; anything longer is not one of its datagrams.
+const DATAGRAM_BUFFER: usize = 2048;
 
 /// How a session ended.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -174,7 +176,7 @@ impl Signals {
 
 /// What woke the loop.
 enum Event {
-    Datagram(io::Result<super::udp::Received>),
+    Datagram(io::Result<(usize, SocketAddr)>),
     Input(io::Result<usize>),
     Resize,
     Continue,
@@ -333,25 +335,17 @@ impl Session {
         tty::write_stdout(&bytes)
     }
 
-    /// Sends whatever the connection wants to send now.
-    fn flush_transmits(&mut self) {
+    /// Sends whatever the connection wants to send now (hopping ports
+    /// when replies stop, spec §2.7).
+    async fn flush_transmits(&mut self) {
         let now = Instant::now();
-        let mut error = None;
-        while let Some(t) = self.conn.poll_transmit(now) {
-            let r = self
-                .sockets
-                .send(&t.contents, now, self.conn.last_roundtrip_success());
-            if let Err(e) = r {
-                if e.raw_os_error() == Some(libc::EMSGSIZE) {
-                    self.conn.set_mtu_fallback();
-                }
-                error = Some(format!("sendto: {}", strip_os_error(&e)));
-            }
-        }
+        let result = self.sockets.flush(&mut self.conn, now).await;
         let now_ms = self.ms(now);
-        match error {
-            Some(e) => self.notifications.set_network_error(now_ms, &e),
-            None => self.notifications.clear_network_error(now_ms),
+        match result {
+            Err(e) => self
+                .notifications
+                .set_network_error(now_ms, &format!("sendto: {}", strip_os_error(&e))),
+            Ok(_) => self.notifications.clear_network_error(now_ms),
         }
     }
 
@@ -377,14 +371,15 @@ impl Session {
         let stdin = Stdin::new(stdin_fd).map_err(|e| format!("Error: stdin: {e}"))?;
         let mut signals = Signals::new().map_err(|e| format!("Error: signals: {e}"))?;
         let mut buf = vec![0u8; READ_BUFFER];
+        let mut netbuf = vec![0u8; DATAGRAM_BUFFER];
         let mut stdin_open = true;
-        self.flush_transmits();
+        self.flush_transmits().await;
         loop {
             self.output_frame()
                 .map_err(|e| format!("Error: write: {}", strip_os_error(&e)))?;
             let deadline = self.next_deadline();
             let event = tokio::select! {
-                r = self.sockets.recv(Instant::now) => Event::Datagram(r),
+                r = self.sockets.recv_from(&mut netbuf, Instant::now) => Event::Datagram(r),
                 r = stdin.read(&mut buf), if stdin_open => Event::Input(r),
                 _ = signals.winch.recv() => Event::Resize,
                 _ = signals.cont.recv() => Event::Continue,
@@ -395,7 +390,10 @@ impl Session {
                 _ = tokio::time::sleep_until(tokio::time::Instant::from_std(deadline)) => Event::Timer,
             };
             match event {
-                Event::Datagram(Ok(d)) => self.network_input(&d.bytes, d.from),
+                Event::Datagram(Ok((n, from))) => {
+                    let datagram = netbuf.get(..n).unwrap_or_default().to_vec();
+                    self.network_input(&datagram, from);
+                }
                 Event::Datagram(Err(e)) => {
                     if !self.conn.shutdown_in_progress() {
                         let now_ms = self.now_ms();
@@ -441,7 +439,7 @@ impl Session {
             }
             self.connecting_notice();
             self.conn.handle_timeout(Instant::now());
-            self.flush_transmits();
+            self.flush_transmits().await;
             if let Some(e) = self.conn.fatal_error() {
                 return Err(format!("Crypto exception: {e}"));
             }
