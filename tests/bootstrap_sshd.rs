@@ -332,3 +332,50 @@ fn server_gets_the_wrappers_arguments() {
         "{err}"
     );
 }
+
+#[test]
+fn mosh_wrapper_syntax_with_external_ssh() {
+    let s = Sshd::start("wrapper", "");
+    s.trust_host_key();
+    let link = s.path("mosh");
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_rmosh"), &link).expect("symlink");
+    let ssh = format!(
+        "ssh -F {} -p {} -i {} -o UserKnownHostsFile={} -o BatchMode=yes",
+        s.path("empty_config").display(),
+        s.port,
+        s.path("user_key").display(),
+        s.path("known_hosts").display()
+    );
+    let mut c = std::process::Command::new(&link);
+    c.env("HOME", s.path("home"))
+        .env_remove("SSH_AUTH_SOCK")
+        .stdin(std::process::Stdio::null())
+        .arg(format!("--ssh={ssh}"))
+        .arg(format!("--server={}", s.path("server.sh").display()))
+        .arg(format!("--client={}", s.path("client.sh").display()))
+        .args(["-n", "-p", "60001", "127.0.0.1", "--", "true"]);
+    let out = run(c, LIMIT);
+    assert_handed_off(&s, &out);
+    assert_eq!(
+        std::fs::read_to_string(s.path("client.predict")).unwrap_or_default(),
+        "never"
+    );
+    // The UDP target came from the remote's SSH_CONNECTION.
+    assert!(s.log().contains("Accepted publickey"), "{}", s.log());
+}
+
+#[test]
+fn local_mode_runs_the_server_without_ssh() {
+    let s = Sshd::start("local", "");
+    let mut c = s.rmosh();
+    c.args([
+        "--local",
+        "--server",
+        &s.path("server.sh").display().to_string(),
+    ])
+    .args(["--client", &s.path("client.sh").display().to_string()])
+    .args(["127.0.0.1", "--", "true"]);
+    let out = run(c, LIMIT);
+    assert_handed_off(&s, &out);
+    assert!(!s.log().contains("Accepted"), "no SSH login expected");
+}
