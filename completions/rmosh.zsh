@@ -30,8 +30,36 @@ _rmosh() {
         case $line[1] in
             (connect)
 _arguments "${_arguments_options[@]}" : \
-'-h[Print help]' \
-'--help[Print help]' \
+'-p+[Remote UDP port or range (PORT or PORT\:PORT2)]:PORT[:PORT2]:_default' \
+'--port=[Remote UDP port or range (PORT or PORT\:PORT2)]:PORT[:PORT2]:_default' \
+'--ssh-port=[SSH port (like \`ssh -p\`)]:PORT:_default' \
+'-F+[SSH configuration file instead of ~/.ssh/config and /etc/ssh/ssh_config]:FILE:_files' \
+'-l+[Remote user name (like \`ssh -l\`)]:USER:_default' \
+'*-i+[Identity (private key) file; repeatable]:FILE:_files' \
+'*-o+[SSH option in ssh_config syntax (\`Key=Value\`); repeatable]:KEY=VALUE:_default' \
+'*--ssh-option=[SSH option in ssh_config syntax (\`Key=Value\`); repeatable]:KEY=VALUE:_default' \
+'--server=[Remote server command (default\: rmosh, a deployed rmosh, or mosh-server)]:COMMAND:_default' \
+'--client=[Client program to exec instead of this rmosh as mosh-client]:PATH:_default' \
+'--predict=[Local echo mode]:PREDICT:((adaptive\:"Echo when the link is slow (the default)"
+always\:"Always echo locally"
+never\:"Never echo locally"
+experimental\:"Echo aggressively"))' \
+'--bind-server=[Where the server binds\: ssh (default), any, or an IP address]:ssh|any|IP:_default' \
+'--family=[Address family for SSH and UDP]:FAMILY:((inet\:"IPv4 only"
+inet6\:"IPv6 only"
+auto\:"Whatever the connection used"
+all\:"Like auto"
+prefer-inet\:"Like auto (the wrapper'\''s fake proxy preference)"
+prefer-inet6\:"Like auto"))' \
+'--deploy=[Copy rmosh to the remote when it has no server (auto), always, or never]:DEPLOY:((auto\:"Only when the remote has neither rmosh nor mosh-server"
+always\:"Always copy this binary and use it"
+never\:"Never copy; fail if no server exists remotely"))' \
+'--ssh=[Use this external ssh command instead of the built-in SSH client]:COMMAND:_default' \
+'--predict-overwrite[Predictions overwrite instead of insert]' \
+'--no-init[Do not switch the terminal to the alternate screen]' \
+'--local[Run the server on this machine, without SSH]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
 ':destination -- `\[user@\]host` to log in to:_default' \
 '*::command -- Command to run instead of the login shell:_default' \
 && ret=0
