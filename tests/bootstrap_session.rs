@@ -73,8 +73,24 @@ fn session_with_debian_mosh_server_prints_the_marker() {
 }
 
 #[test]
-fn self_deploy_copies_and_verifies_rmosh() {
-    let s = Sshd::start("deploy", "");
+fn self_deploy_when_the_remote_has_no_server() {
+    // The remote PATH holds only the tools deploying needs: no rmosh, no mosh-server.
+    let rbin = std::env::temp_dir().join(format!("rmosh-bt-rbin-{}", std::process::id()));
+    std::fs::create_dir_all(&rbin).expect("mkdir");
+    for tool in [
+        "sh",
+        "uname",
+        "cat",
+        "mkdir",
+        "chmod",
+        "mv",
+        "rm",
+        "cut",
+        "sha256sum",
+    ] {
+        let _ = std::os::unix::fs::symlink(format!("/usr/bin/{tool}"), rbin.join(tool));
+    }
+    let s = Sshd::start("deploy", &format!("SetEnv PATH={}", rbin.display()));
     assert!(
         Command::new("id")
             .arg(TEST_USER)
@@ -90,25 +106,35 @@ fn self_deploy_copies_and_verifies_rmosh() {
         env!("CARGO_PKG_VERSION")
     ));
     let _ = std::fs::remove_file(&deployed);
+    let base: Vec<String> = vec![
+        "--ssh-port".into(),
+        s.port.to_string(),
+        "-F".into(),
+        s.path("empty_config").display().to_string(),
+        "-i".into(),
+        s.path("user_key").display().to_string(),
+        "-l".into(),
+        TEST_USER.into(),
+        "-o".into(),
+        format!("UserKnownHostsFile={}", s.path("known_hosts").display()),
+        "--client".into(),
+        s.path("client.sh").display().to_string(),
+    ];
+    // --deploy=never: a clear refusal, nothing copied.
     let mut c = s.rmosh();
-    c.args([
-        "--ssh-port",
-        &s.port.to_string(),
-        "-F",
-        &s.path("empty_config").display().to_string(),
-        "-i",
-        &s.path("user_key").display().to_string(),
-        "-l",
-        TEST_USER,
-        "-o",
-        &format!("UserKnownHostsFile={}", s.path("known_hosts").display()),
-        "--client",
-        &s.path("client.sh").display().to_string(),
-        "--deploy=always",
-        "127.0.0.1",
-        "--",
-        "true",
-    ]);
+    c.args(&base)
+        .args(["--deploy=never", "127.0.0.1", "--", "true"]);
+    let out = run(c, Duration::from_secs(30));
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Neither rmosh nor mosh-server"),
+        "{}",
+        text(&out)
+    );
+    assert!(!deployed.exists());
+    // Default (auto): deploy, then run the copy.
+    let mut c = s.rmosh();
+    c.args(&base).args(["127.0.0.1", "--", "true"]);
     let out = run(c, Duration::from_secs(60));
     let all = text(&out);
     let ours = std::fs::read(env!("CARGO_BIN_EXE_rmosh")).expect("read rmosh");
@@ -125,4 +151,5 @@ fn self_deploy_copies_and_verifies_rmosh() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
     let _ = std::fs::remove_file(&deployed);
+    let _ = std::fs::remove_dir_all(&rbin);
 }

@@ -162,15 +162,23 @@ pub struct Server {
 impl Server {
     /// Starts `new -i 127.0.0.1 -p 0 -- command…`.
     pub fn start(side: Side, command: &[String]) -> Server {
-        let mut cmd = match side {
-            Side::Stock => Command::new(require("mosh-server")),
-            Side::Rmosh => {
-                let mut c = Command::new(env!("CARGO_BIN_EXE_rmosh"));
-                c.arg("server");
-                c
-            }
+        Server::start_in(side, command, "127.0.0.1", &[])
+    }
+
+    /// Starts `wrapper… SERVER new -i ip -p 0 -- command…` (the wrapper
+    /// is e.g. `ip netns exec NS`).
+    pub fn start_in(side: Side, command: &[String], ip: &str, wrapper: &[String]) -> Server {
+        let server: Vec<String> = match side {
+            Side::Stock => vec![require("mosh-server").display().to_string()],
+            Side::Rmosh => vec![
+                env!("CARGO_BIN_EXE_rmosh").to_string(),
+                "server".to_string(),
+            ],
         };
-        cmd.args(["new", "-i", "127.0.0.1", "-p", "0", "--"])
+        let mut argv = wrapper.iter().chain(server.iter());
+        let mut cmd = Command::new(argv.next().unwrap());
+        cmd.args(argv)
+            .args(["new", "-i", ip, "-p", "0", "--"])
             .args(command)
             .env("LANG", "C.UTF-8")
             .env("LC_ALL", "C.UTF-8")
@@ -234,6 +242,19 @@ pub struct TmuxClient {
 impl TmuxClient {
     /// Starts a client of `side` toward 127.0.0.1:`port` with the key in MOSH_KEY.
     pub fn start(side: Side, dir: &TempDir, port: u16, key: &str) -> TmuxClient {
+        TmuxClient::start_in(side, dir, "127.0.0.1", port, key, "")
+    }
+
+    /// Starts a client toward `ip`:`port`, its command prefixed by `wrapper`
+    /// (e.g. `ip netns exec NS`).
+    pub fn start_in(
+        side: Side,
+        dir: &TempDir,
+        ip: &str,
+        port: u16,
+        key: &str,
+        wrapper: &str,
+    ) -> TmuxClient {
         let tmux = require("tmux");
         let client = match side {
             Side::Stock => require("mosh-client").display().to_string(),
@@ -248,7 +269,7 @@ impl TmuxClient {
             format!(
                 "#!/bin/sh\nMOSH_KEY=$(cat '{}'); export MOSH_KEY\n\
                  export LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color\n\
-                 {client} 127.0.0.1 {port}\necho CLIENT-EXIT rc=$?\nsleep 600\n",
+                 {wrapper} {client} {ip} {port}\necho CLIENT-EXIT rc=$?\nsleep 600\n",
                 key_file.display()
             ),
         )
