@@ -146,13 +146,21 @@ fn write_color(out: &mut Vec<u8>, c: Color, base: u8) {
 
 /// Bytes of a grapheme: a base character plus combining marks, UTF-8.
 ///
-/// Short graphemes (the common case) live inline; Mosh caps a cell at 32
-/// bytes before the last append, so at most 35 bytes are ever stored.
-#[derive(Clone, Default)]
+/// Stored inline (cells are copied by the thousand): Mosh stops appending
+/// once a cell holds 32 bytes, so at most 35 bytes are ever stored.
+#[derive(Clone, Copy)]
 pub struct Grapheme {
     len: u8,
-    inline: [u8; 14],
-    spill: Option<Box<[u8]>>,
+    bytes: [u8; 35],
+}
+
+impl Default for Grapheme {
+    fn default() -> Self {
+        Grapheme {
+            len: 0,
+            bytes: [0; 35],
+        }
+    }
 }
 
 impl PartialEq for Grapheme {
@@ -176,12 +184,16 @@ impl std::fmt::Debug for Grapheme {
 }
 
 impl Grapheme {
+    /// A grapheme of one character.
+    pub fn from_char(c: char) -> Self {
+        let mut g = Grapheme::default();
+        g.push(c);
+        g
+    }
+
     /// The UTF-8 bytes.
     pub fn as_bytes(&self) -> &[u8] {
-        match &self.spill {
-            Some(b) => b,
-            None => &self.inline[..usize::from(self.len)],
-        }
+        &self.bytes[..usize::from(self.len).min(self.bytes.len())]
     }
 
     /// The grapheme as text.
@@ -189,25 +201,20 @@ impl Grapheme {
         std::str::from_utf8(self.as_bytes()).unwrap_or("\u{FFFD}")
     }
 
-    /// Appends one character.
+    /// Appends one character; ignored if it does not fit (never happens
+    /// within Mosh's 32-byte limit).
     pub fn push(&mut self, c: char) {
-        let mut buf = [0u8; 4];
-        let s = c.encode_utf8(&mut buf).as_bytes();
         let old = usize::from(self.len);
-        let new = old + s.len();
-        if self.spill.is_none() && new <= self.inline.len() {
-            self.inline[old..new].copy_from_slice(s);
-        } else {
-            let mut v = self.as_bytes().to_vec();
-            v.extend_from_slice(s);
-            self.spill = Some(v.into_boxed_slice());
+        let n = c.len_utf8();
+        if let Some(dst) = self.bytes.get_mut(old..old + n) {
+            c.encode_utf8(dst);
+            self.len += n as u8;
         }
-        self.len = u8::try_from(new).unwrap_or(u8::MAX);
     }
 
     /// Number of bytes.
     pub fn len(&self) -> usize {
-        self.as_bytes().len()
+        usize::from(self.len)
     }
 
     /// True when the cell holds no character.
@@ -218,12 +225,10 @@ impl Grapheme {
     /// Empties the grapheme.
     pub fn clear(&mut self) {
         self.len = 0;
-        self.inline = [0; 14];
-        self.spill = None;
     }
 }
 
-/// One cell of the screen.
+/// One cell of the screen (cloning is a plain copy: no heap data).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct Cell {
     contents: Grapheme,
@@ -243,6 +248,17 @@ impl Cell {
         Cell {
             renditions: Renditions::with_background(bg),
             ..Cell::default()
+        }
+    }
+
+    /// A cell holding one character.
+    pub fn from_char(c: char, renditions: Renditions, wide: bool) -> Self {
+        Cell {
+            contents: Grapheme::from_char(c),
+            renditions,
+            wide,
+            fallback: false,
+            wrap: false,
         }
     }
 

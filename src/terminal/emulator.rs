@@ -8,7 +8,7 @@
 //! keypad, DECRQM replies and a bounded scrollback. The extras only change
 //! what the server's screen holds; diffs still use Mosh's vocabulary.
 
-use super::cell::{Color, Renditions, Underline};
+use super::cell::{Cell, Color, Renditions, Underline};
 use super::framebuffer::Framebuffer;
 use super::parser::{Params, Parser, Perform};
 use super::width::char_width;
@@ -197,12 +197,8 @@ impl Term {
                     }
                 }
                 let rend = fb.ds.renditions;
-                let bg = fb.ds.background();
                 if let Some(cell) = fb.cell_mut(row, col) {
-                    cell.reset(bg);
-                    cell.append(ch);
-                    cell.wide = w == 2;
-                    cell.renditions = rend;
+                    *cell = Cell::from_char(ch, rend, w == 2);
                 }
                 if w == 2 && (col as i32) + 1 < fb.ds.width() {
                     fb.reset_cell(row, col + 1);

@@ -767,20 +767,36 @@ impl Framebuffer {
         if bottom + 1 > self.rows.len() {
             return;
         }
-        let blank = self.new_row();
-        let removed: Vec<Arc<Row>> = self.rows.drain(r..r + n).collect();
-        if may_save && r == 0 && self.scrollback_limit > 0 && self.alternate.is_none() {
-            let limit = self.scrollback_limit;
+        let bg = self.ds.background();
+        let width = self.width();
+        let save = may_save && r == 0 && self.scrollback_limit > 0 && self.alternate.is_none();
+        let limit = self.scrollback_limit;
+        let mut removed: Vec<Arc<Row>> = self.rows.drain(r..r + n).collect();
+        if save {
             let sb = Arc::make_mut(&mut self.scrollback);
-            for line in removed {
-                if sb.len() >= limit {
-                    sb.pop_front();
-                }
+            for line in &mut removed {
+                let recycled = if sb.len() >= limit {
+                    sb.pop_front()
+                } else {
+                    None
+                };
+                let line = std::mem::replace(
+                    line,
+                    recycled.unwrap_or_else(|| Arc::new(Row::new(width, bg))),
+                );
                 sb.push_back(line);
             }
         }
+        // Rows leaving the screen (or the scrollback) are reused as the new
+        // blank rows when nobody else holds them: no allocation per line feed.
+        for line in &mut removed {
+            match Arc::get_mut(line) {
+                Some(row) if row.cells.len() == width => row.reset(bg),
+                _ => *line = Arc::new(Row::new(width, bg)),
+            }
+        }
         let at = bottom + 1 - n;
-        self.rows.splice(at..at, std::iter::repeat_n(blank, n));
+        self.rows.splice(at..at, removed);
     }
 
     /// ICH one cell at (row, col).
