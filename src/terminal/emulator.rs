@@ -901,4 +901,94 @@ mod tests {
         e.feed(b"\x1b[?25$p");
         assert_eq!(e.take_replies(), b"\x1b[?25;1$y".to_vec());
     }
+
+    #[test]
+    fn origin_mode_margins_and_cursor_up_like_mosh() {
+        // CUU ignores the top margin unless origin mode is on.
+        let e = emu(b"\x1b[2;3r\x1b[3;1H\x1b[5AX");
+        assert_eq!(e.framebuffer().cursor(), (0, 1));
+        let e = emu(b"\x1b[2;3r\x1b[?6h\x1b[5AX");
+        assert_eq!(e.framebuffer().row_text(1), "X");
+        // Invalid margins are ignored; valid ones home the cursor.
+        let e = emu(b"\x1b[2;2H\x1b[3;2r");
+        assert_eq!(e.framebuffer().cursor(), (1, 1));
+    }
+
+    #[test]
+    fn insert_delete_erase_and_tabs() {
+        let e = emu(b"abcdef\x1b[1;2H\x1b[2@\x1b[1;6H\x1b[P\x1b[1;1H\x1b[2X");
+        assert_eq!(e.framebuffer().row_text(0), "   bcef");
+        // With every tab stop cleared, HT goes to the last column.
+        let e = emu(b"\tX\x1b[3g\r\tY");
+        assert_eq!(e.framebuffer().row_text(0), "        XY");
+        assert_eq!(e.framebuffer().cursor(), (0, 9));
+        let e = emu(b"\x1b[4hab\rX");
+        assert_eq!(e.framebuffer().row_text(0), "Xab");
+    }
+
+    #[test]
+    fn reset_keeps_bell_and_icon_and_decaln_fills() {
+        let mut e = emu(b"\x07\x1b]1;icon\x07\x1b]2;title\x07text\x1bc");
+        let fb = e.framebuffer();
+        assert_eq!(fb.bell_count, 1);
+        assert_eq!(fb.icon_name, "icon");
+        assert_eq!(fb.window_title, "");
+        assert_eq!(fb.screen_text(), "\n\n\n");
+        e.feed(b"\x1b[41m\x1b#8");
+        let fb = e.framebuffer();
+        assert_eq!(fb.row_text(3), "EEEEEEEEEE");
+        assert_eq!(
+            fb.cell(0, 0).map(|c| c.renditions.bg),
+            Some(Color::Indexed(1))
+        );
+    }
+
+    #[test]
+    fn erase_uses_the_current_background() {
+        let e = emu(b"\x1b[44m\x1b[2J");
+        let fb = e.framebuffer();
+        assert_eq!(
+            fb.cell(3, 9).map(|c| c.renditions.bg),
+            Some(Color::Indexed(4))
+        );
+        assert!(fb.cell(3, 9).is_some_and(|c| c.is_empty()));
+    }
+
+    #[test]
+    fn mouse_modes_are_single_values() {
+        let e = emu(b"\x1b[?1000h\x1b[?1002h\x1b[?1006h\x1b[?1015h");
+        let ds = &e.framebuffer().ds;
+        assert_eq!(
+            (ds.mouse_reporting_mode, ds.mouse_encoding_mode),
+            (1002, 1015)
+        );
+        let e = emu(b"\x1b[?1002h\x1b[?9l\x1b[?1006h\x1b[?1005l");
+        let ds = &e.framebuffer().ds;
+        assert_eq!((ds.mouse_reporting_mode, ds.mouse_encoding_mode), (0, 0));
+    }
+
+    #[test]
+    fn hostile_input_does_not_panic() {
+        let mut e = Emulator::new_extended(3, 2);
+        let mut junk = Vec::new();
+        let mut x: u32 = 12345;
+        for _ in 0..20000 {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            junk.push((x % 256) as u8);
+            if x % 7 == 0 {
+                junk.extend_from_slice(b"\x1b[");
+            }
+        }
+        e.feed(&junk);
+        e.feed(
+            b"\x1b[65535;65535H\x1b[65535@\x1b[65535P\x1b[65535L\x1b[65535M\x1b[99999b\x1b[65535S",
+        );
+        e.resize(1, 1);
+        e.feed("中\u{301}\x1b[?1049h中".as_bytes());
+        let mut m = Emulator::new(1, 1);
+        m.feed(&junk);
+        assert_eq!(m.framebuffer().width(), 1);
+    }
 }
