@@ -67,12 +67,16 @@ _rmosh() {
             return 0
             ;;
         rmosh__subcmd__client)
-            opts="-h --help"
+            opts="-c -# -v -h --colors --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                -#)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -33,6 +33,9 @@ complete -c rmosh -n "__fish_rmosh_needs_command" -f -a "completions" -d 'Print 
 complete -c rmosh -n "__fish_rmosh_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c rmosh -n "__fish_rmosh_using_subcommand connect" -s h -l help -d 'Print help'
 complete -c rmosh -n "__fish_rmosh_using_subcommand server" -s h -l help -d 'Print help'
+complete -c rmosh -n "__fish_rmosh_using_subcommand client" -s # -d 'Ignored: the mosh wrapper\'s original arguments, so `ps` shows them' -r
+complete -c rmosh -n "__fish_rmosh_using_subcommand client" -s c -l colors -d 'Print the number of colors $TERM supports (as `mosh-client -c`) and exit'
+complete -c rmosh -n "__fish_rmosh_using_subcommand client" -s v -d 'More diagnostics on stderr (repeatable)'
 complete -c rmosh -n "__fish_rmosh_using_subcommand client" -s h -l help -d 'Print help'
 complete -c rmosh -n "__fish_rmosh_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c rmosh -n "__fish_rmosh_using_subcommand help; and not __fish_seen_subcommand_from connect server client completions help" -f -a "connect" -d 'Log in with SSH, start a server on the host and attach to it'

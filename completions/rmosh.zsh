@@ -45,10 +45,14 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (client)
 _arguments "${_arguments_options[@]}" : \
+'-#+[Ignored\: the mosh wrapper'\''s original arguments, so \`ps\` shows them]:ARGS:_default' \
+'-c[Print the number of colors \$TERM supports (as \`mosh-client -c\`) and exit]' \
+'--colors[Print the number of colors \$TERM supports (as \`mosh-client -c\`) and exit]' \
+'*-v[More diagnostics on stderr (repeatable)]' \
 '-h[Print help]' \
 '--help[Print help]' \
-':ip -- Server IP address (numeric):_default' \
-':port -- Server UDP port:_default' \
+'::ip -- Server IP address (numeric, IPv4 or IPv6):_default' \
+'::port -- Server UDP port:_default' \
 && ret=0
 ;;
 (completions)

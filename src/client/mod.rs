@@ -1,3 +1,12 @@
 //! The client role: the real terminal, the renderer and the transport driven by tokio.
+//!
+//! Pure rules live in their own modules (`escape`, `notification`, `cli`'s
+//! parsers, `terminfo`); `tty` and `session` are the IO edges.
 
 pub mod cli;
+pub mod escape;
+pub mod locale;
+pub mod notification;
+pub mod session;
+pub mod terminfo;
+pub mod tty;

@@ -1,1 +1,4 @@
 //! The two SSP objects: the user stream (client → server) and the complete terminal.
+
+pub mod complete_terminal;
+pub mod user_stream;

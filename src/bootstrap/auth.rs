@@ -1,0 +1,277 @@
+//! User authentication in OpenSSH's order: the agent, then identity files
+//! (with a passphrase prompt for encrypted ones), then keyboard-interactive,
+//! then password. A failure lists everything that was tried.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use russh::client::{AuthResult, Handle, Handler, KeyboardInteractiveAuthResponse};
+use russh::keys::agent::AgentIdentity;
+use russh::keys::agent::client::AgentClient;
+use russh::keys::{Algorithm, HashAlg, PrivateKey, PrivateKeyWithHashAlg, PublicKey};
+use russh::{MethodKind, MethodSet};
+
+use super::prompt;
+use super::ssh_config::{HostConfig, IdentityAgent};
+
+/// How many times a password or passphrase is asked for (ssh's NumberOfPasswordPrompts).
+const PROMPTS: usize = 3;
+
+/// Log of what was attempted, for the failure message.
+#[derive(Default)]
+struct Attempts {
+    tried: Vec<String>,
+    remaining: Option<MethodSet>,
+}
+
+impl Attempts {
+    fn allows(&self, kind: MethodKind) -> bool {
+        // Before the server told us anything, everything is worth a try.
+        self.remaining.as_ref().is_none_or(|m| m.contains(&kind))
+    }
+
+    fn note(&mut self, r: &AuthResult) -> bool {
+        match r {
+            AuthResult::Success => true,
+            AuthResult::Failure {
+                remaining_methods, ..
+            } => {
+                self.remaining = Some(remaining_methods.clone());
+                false
+            }
+        }
+    }
+}
+
+fn method_names(m: &MethodSet) -> String {
+    m.iter()
+        .map(<&str>::from)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn rsa_hash(key_alg: &Algorithm, best: Option<Option<HashAlg>>) -> Option<HashAlg> {
+    match key_alg {
+        // rsa-sha2-512 unless the server said it only knows something else.
+        Algorithm::Rsa { .. } => best.unwrap_or(Some(HashAlg::Sha512)),
+        _ => None,
+    }
+}
+
+/// Public keys of the configured identity files (from `file.pub` or the key itself).
+fn identity_public_keys(files: &[PathBuf]) -> Vec<PublicKey> {
+    let mut out = Vec::new();
+    for f in files {
+        let pubfile = PathBuf::from(format!("{}.pub", f.display()));
+        if let Ok(k) = russh::keys::load_public_key(&pubfile) {
+            out.push(k);
+        } else if let Ok(k) = russh::keys::load_secret_key(f, None) {
+            out.push(k.public_key().clone());
+        }
+    }
+    out
+}
+
+async fn connect_agent(which: &IdentityAgent) -> Option<AgentClient<tokio::net::UnixStream>> {
+    match which {
+        IdentityAgent::None => None,
+        IdentityAgent::Environment => {
+            let sock = std::env::var_os("SSH_AUTH_SOCK").filter(|s| !s.is_empty())?;
+            AgentClient::connect_uds(sock).await.ok()
+        }
+        IdentityAgent::Socket(p) => AgentClient::connect_uds(p).await.ok(),
+    }
+}
+
+/// Loads a private key, asking for the passphrase if it is encrypted.
+fn load_key(path: &Path, batch: bool) -> Result<PrivateKey, String> {
+    match russh::keys::load_secret_key(path, None) {
+        Ok(k) => Ok(k),
+        Err(russh::keys::Error::KeyIsEncrypted) if !batch => {
+            let mut last = String::new();
+            for _ in 0..PROMPTS {
+                let pass = prompt::ask(
+                    &format!("Enter passphrase for key '{}': ", path.display()),
+                    false,
+                )
+                .map_err(|e| e.to_string())?;
+                if pass.is_empty() {
+                    return Err("no passphrase given".into());
+                }
+                match russh::keys::load_secret_key(path, Some(&pass)) {
+                    Ok(k) => return Ok(k),
+                    Err(e) => last = format!("bad passphrase ({e})"),
+                }
+            }
+            Err(last)
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Authenticates as `cfg.user`, or explains why not.
+pub async fn authenticate<H: Handler>(
+    handle: &mut Handle<H>,
+    cfg: &HostConfig,
+) -> Result<(), String> {
+    let user = cfg.user.clone();
+    let mut log = Attempts::default();
+    let r = handle
+        .authenticate_none(&user)
+        .await
+        .map_err(|e| format!("authentication failed: {e}"))?;
+    if log.note(&r) {
+        return Ok(());
+    }
+    let best = handle.best_supported_rsa_hash().await.ok().flatten();
+    let mut offered: Vec<PublicKey> = Vec::new();
+
+    if cfg.pubkey_authentication && log.allows(MethodKind::PublicKey) {
+        let wanted = if cfg.identities_only {
+            Some(identity_public_keys(&cfg.identity_files))
+        } else {
+            None
+        };
+        if let Some(mut agent) = connect_agent(&cfg.identity_agent).await {
+            let ids = agent.request_identities().await.unwrap_or_default();
+            for id in ids {
+                let AgentIdentity::PublicKey { key, comment } = &id else {
+                    continue;
+                };
+                if let Some(w) = &wanted
+                    && !w.iter().any(|k| k.key_data() == key.key_data())
+                {
+                    continue;
+                }
+                if !log.allows(MethodKind::PublicKey) {
+                    break;
+                }
+                log.tried.push(format!("agent key {comment}"));
+                offered.push(key.clone());
+                let hash = rsa_hash(&key.algorithm(), best);
+                match handle
+                    .authenticate_publickey_with(&user, key.clone(), hash, &mut agent)
+                    .await
+                {
+                    Ok(r) if log.note(&r) => return Ok(()),
+                    Ok(_) => {}
+                    Err(e) => log.tried.push(format!("(agent error: {e})")),
+                }
+            }
+        }
+        for path in &cfg.identity_files {
+            if !log.allows(MethodKind::PublicKey) || !path.exists() {
+                continue;
+            }
+            let key = match load_key(path, cfg.batch_mode) {
+                Ok(k) => k,
+                Err(e) => {
+                    log.tried
+                        .push(format!("{} (not used: {e})", path.display()));
+                    continue;
+                }
+            };
+            if offered
+                .iter()
+                .any(|k| k.key_data() == key.public_key().key_data())
+            {
+                continue;
+            }
+            log.tried.push(path.display().to_string());
+            offered.push(key.public_key().clone());
+            let hash = rsa_hash(&key.algorithm(), best);
+            let r = handle
+                .authenticate_publickey(&user, PrivateKeyWithHashAlg::new(Arc::new(key), hash))
+                .await
+                .map_err(|e| format!("authentication failed: {e}"))?;
+            if log.note(&r) {
+                return Ok(());
+            }
+        }
+    }
+
+    if cfg.kbd_interactive_authentication
+        && !cfg.batch_mode
+        && log.allows(MethodKind::KeyboardInteractive)
+    {
+        log.tried.push("keyboard-interactive".into());
+        if keyboard_interactive(handle, &user, &mut log).await? {
+            return Ok(());
+        }
+    }
+
+    if cfg.password_authentication && !cfg.batch_mode && log.allows(MethodKind::Password) {
+        log.tried.push("password".into());
+        for _ in 0..PROMPTS {
+            let pw = prompt::ask(&format!("{user}@{}'s password: ", cfg.hostname), false)
+                .map_err(|e| e.to_string())?;
+            let r = handle
+                .authenticate_password(&user, pw)
+                .await
+                .map_err(|e| format!("authentication failed: {e}"))?;
+            if log.note(&r) {
+                return Ok(());
+            }
+            if !log.allows(MethodKind::Password) {
+                break;
+            }
+            prompt::notify("Permission denied, please try again.\n");
+        }
+    }
+
+    let methods = log.remaining.as_ref().map(method_names).unwrap_or_default();
+    let tried = if log.tried.is_empty() {
+        "nothing (no usable key, agent or prompt)".to_string()
+    } else {
+        log.tried.join(", ")
+    };
+    Err(format!(
+        "{user}@{}: Permission denied ({methods}).\nTried: {tried}",
+        cfg.hostname
+    ))
+}
+
+async fn keyboard_interactive<H: Handler>(
+    handle: &mut Handle<H>,
+    user: &str,
+    log: &mut Attempts,
+) -> Result<bool, String> {
+    let err = |e: russh::Error| format!("authentication failed: {e}");
+    let mut resp = handle
+        .authenticate_keyboard_interactive_start(user, None)
+        .await
+        .map_err(err)?;
+    // Bound the number of rounds so a misbehaving server cannot loop us forever.
+    for _ in 0..(PROMPTS * 4) {
+        match resp {
+            KeyboardInteractiveAuthResponse::Success => return Ok(true),
+            KeyboardInteractiveAuthResponse::Failure {
+                remaining_methods, ..
+            } => {
+                log.remaining = Some(remaining_methods);
+                return Ok(false);
+            }
+            KeyboardInteractiveAuthResponse::InfoRequest {
+                name,
+                instructions,
+                prompts,
+            } => {
+                if !name.is_empty() {
+                    prompt::notify(&format!("{name}\n"));
+                }
+                if !instructions.is_empty() {
+                    prompt::notify(&format!("{instructions}\n"));
+                }
+                let mut answers = Vec::with_capacity(prompts.len());
+                for p in &prompts {
+                    answers.push(prompt::ask(&p.prompt, p.echo).map_err(|e| e.to_string())?);
+                }
+                resp = handle
+                    .authenticate_keyboard_interactive_respond(answers)
+                    .await
+                    .map_err(err)?;
+            }
+        }
+    }
+    Ok(false)
+}

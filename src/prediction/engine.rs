@@ -1,0 +1,1118 @@
+//! The prediction engine (§9): guesses the echo of each keystroke, shows the
+//! guesses over the server's screen, and judges them against each new frame.
+
+use std::time::{Duration, Instant};
+
+use super::conditional::{CursorMove, OverlayRow, Validity};
+use super::evidence::{EchoEvidence, prompt_at};
+use super::keys::{Key, KeyParser};
+use super::mode::{DisplayPreference, Policy, PredictionConfig};
+use super::screen::{PredictCell, PredictScreen};
+use super::triggers::Triggers;
+use super::width::is_narrow;
+
+/// A read of more than this many bytes is a paste: nothing is predicted.
+pub const PASTE_BYTES: usize = 100;
+/// How often the engine wants to be woken while a timing trigger is armed.
+pub const WAKE_INTERVAL: Duration = Duration::from_millis(50);
+/// `send_interval` before the transport reports one (ms).
+pub const INITIAL_SEND_INTERVAL: u64 = 250;
+
+/// Counters for tests and benchmarks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PredictionStats {
+    /// Printable keys, backspaces and arrows predicted.
+    pub predicted_keys: u64,
+    /// Shown predictions the server contradicted (the user saw something false).
+    pub shown_mispredictions: u64,
+    /// Hidden (tentative) predictions the server contradicted.
+    pub hidden_mispredictions: u64,
+    /// Predictions the server confirmed with credit.
+    pub confirmed: u64,
+    /// Epochs shown at once because of a proven prompt.
+    pub early_confirmations: u64,
+}
+
+/// The local echo engine, generic over the framebuffer's cell type.
+#[derive(Debug, Clone)]
+pub struct PredictionEngine<C> {
+    config: PredictionConfig,
+    parser: KeyParser,
+    keys: Vec<Key>,
+    rows: Vec<OverlayRow<C>>,
+    cursors: Vec<CursorMove>,
+    frame_sent: u64,
+    frame_acked: u64,
+    late_acked: u64,
+    prediction_epoch: u64,
+    confirmed_epoch: u64,
+    triggers: Triggers,
+    send_interval: u64,
+    last_size: Option<(usize, usize)>,
+    /// Expiration frame of the newest keystroke of any kind.
+    last_input_frame: u64,
+    evidence: EchoEvidence,
+    /// The prompt a tentative epoch started at, proven when it is confirmed.
+    pending_anchor: Option<(u64, String)>,
+    /// The prompt an epoch was shown early for, disproven if it goes wrong.
+    early_anchor: Option<(u64, String)>,
+    /// Where typing on the current line began: never predict left of it.
+    line_start: Option<(usize, usize)>,
+    stats: PredictionStats,
+}
+
+impl<C: PredictCell> PredictionEngine<C> {
+    /// A fresh engine.
+    pub fn new(config: PredictionConfig) -> Self {
+        Self {
+            config,
+            parser: KeyParser::new(),
+            keys: Vec::new(),
+            rows: Vec::new(),
+            cursors: Vec::new(),
+            frame_sent: 0,
+            frame_acked: 0,
+            late_acked: 0,
+            prediction_epoch: 1,
+            confirmed_epoch: 0,
+            triggers: Triggers::default(),
+            send_interval: INITIAL_SEND_INTERVAL,
+            last_size: None,
+            last_input_frame: 0,
+            evidence: EchoEvidence::default(),
+            pending_anchor: None,
+            early_anchor: None,
+            line_start: None,
+            stats: PredictionStats::default(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> PredictionConfig {
+        self.config
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> PredictionStats {
+        self.stats
+    }
+
+    /// Newest client state number already sent (sampled before input is read).
+    pub fn set_frame_sent(&mut self, n: u64) {
+        self.frame_sent = n;
+    }
+
+    /// Newest client state number the server acknowledged.
+    pub fn set_frame_acked(&mut self, n: u64) {
+        self.frame_acked = n;
+    }
+
+    /// Newest client state number acknowledged as acted upon (§6.3 echo ack).
+    pub fn set_echo_ack(&mut self, n: u64) {
+        self.late_acked = n;
+    }
+
+    /// The sender's `send_interval` in ms (`ceil(SRTT/2)` clamped 20..=250).
+    pub fn set_send_interval(&mut self, ms: u64) {
+        self.send_interval = ms;
+    }
+
+    /// Whether underlining is on (for tests and diagnostics).
+    pub fn flagging(&self) -> bool {
+        self.triggers.flagging
+    }
+
+    /// Whether predictions are drawn right now (mode and triggers).
+    pub fn displaying(&self) -> bool {
+        match self.config.display {
+            DisplayPreference::Never => false,
+            DisplayPreference::Always | DisplayPreference::Experimental => true,
+            DisplayPreference::Adaptive => self.triggers.srtt || self.triggers.glitch > 0,
+        }
+    }
+
+    fn rmosh(&self) -> bool {
+        self.config.policy == Policy::Rmosh
+    }
+
+    fn experimental(&self) -> bool {
+        self.config.display == DisplayPreference::Experimental
+    }
+
+    /// Forgets every prediction (after a resize, a paste or a wrong guess).
+    pub fn reset(&mut self) {
+        self.cursors.clear();
+        self.rows.clear();
+        self.pending_anchor = None;
+        self.early_anchor = None;
+        self.line_start = None;
+        self.become_tentative();
+    }
+
+    /// Whether any prediction is outstanding.
+    pub fn active(&self) -> bool {
+        !self.cursors.is_empty() || self.cells_active()
+    }
+
+    fn cells_active(&self) -> bool {
+        self.rows
+            .iter()
+            .any(|r| r.cells.iter().any(|c| c.timing.active))
+    }
+
+    /// When the engine wants to be woken (50 ms ahead) while a timing
+    /// trigger can still fire; `None` when it has nothing to wait for.
+    pub fn wake_deadline(&self, now: Instant) -> Option<Instant> {
+        (self.config.display != DisplayPreference::Never
+            && self.triggers.timing_tests_necessary()
+            && self.active())
+        .then(|| now + WAKE_INTERVAL)
+    }
+
+    fn become_tentative(&mut self) {
+        if !self.experimental() {
+            self.prediction_epoch += 1;
+        }
+    }
+
+    /// Handles bytes the user typed, given the newest server framebuffer.
+    /// Call [`set_frame_sent`](Self::set_frame_sent) first.
+    pub fn new_user_input<S: PredictScreen<Cell = C>>(
+        &mut self,
+        bytes: &[u8],
+        fb: &S,
+        now: Instant,
+    ) {
+        if self.config.display == DisplayPreference::Never {
+            return;
+        }
+        if bytes.len() > PASTE_BYTES {
+            self.reset();
+            self.parser.reset();
+            self.last_input_frame = self.frame_sent + 1;
+            return;
+        }
+        self.cull(fb, now);
+        let mut keys = std::mem::take(&mut self.keys);
+        for &b in bytes {
+            keys.clear();
+            self.parser.feed(b, &mut keys);
+            for &key in &keys {
+                if self.experimental() {
+                    self.prediction_epoch = self.confirmed_epoch;
+                }
+                self.key(key, fb, now);
+                self.last_input_frame = self.frame_sent + 1;
+            }
+        }
+        self.keys = keys;
+    }
+
+    fn key<S: PredictScreen<Cell = C>>(&mut self, key: Key, fb: &S, now: Instant) {
+        let rmosh = self.rmosh();
+        match key {
+            Key::Print(ch) => {
+                if !is_narrow(ch) {
+                    self.init_cursor(fb);
+                    self.become_tentative();
+                    return;
+                }
+                if rmosh {
+                    self.note_epoch_start(fb);
+                }
+                self.init_cursor(fb);
+                self.print(ch, fb, now);
+            }
+            Key::Backspace => {
+                self.init_cursor(fb);
+                if rmosh && self.at_line_start() {
+                    self.become_tentative();
+                    return;
+                }
+                self.backspace(fb, now);
+            }
+            Key::Right { plain } => {
+                if rmosh && (!plain || self.blank_under_cursor(fb)) {
+                    self.become_tentative();
+                    return;
+                }
+                self.init_cursor(fb);
+                let width = fb.width();
+                let frame = self.frame_sent + 1;
+                let c = self.cursor_mut();
+                if c.col + 1 < width {
+                    c.col += 1;
+                    c.timing.expire(frame, now);
+                    self.stats.predicted_keys += 1;
+                }
+            }
+            Key::Left { plain } => {
+                if rmosh && !plain {
+                    self.become_tentative();
+                    return;
+                }
+                self.init_cursor(fb);
+                if rmosh && self.at_line_start() {
+                    self.become_tentative();
+                    return;
+                }
+                let frame = self.frame_sent + 1;
+                let c = self.cursor_mut();
+                if c.col > 0 {
+                    c.col -= 1;
+                    c.timing.expire(frame, now);
+                    self.stats.predicted_keys += 1;
+                }
+            }
+            Key::CarriageReturn => {
+                self.become_tentative();
+                self.newline_carriage_return(fb, now);
+                self.line_start = None;
+            }
+            Key::Other => self.become_tentative(),
+        }
+    }
+
+    /// The first printable key of a hidden epoch: if the screen is settled
+    /// at a prompt where typing was echoed before, show the epoch at once.
+    fn note_epoch_start<S: PredictScreen<Cell = C>>(&mut self, fb: &S) {
+        if self.prediction_epoch <= self.confirmed_epoch
+            || self
+                .pending_anchor
+                .as_ref()
+                .is_some_and(|a| a.0 == self.prediction_epoch)
+        {
+            return;
+        }
+        let settled = self.late_acked >= self.last_input_frame
+            && !self.cells_active()
+            && self
+                .cursors
+                .last()
+                .is_none_or(|c| (c.row, c.col) == fb.cursor());
+        if !settled {
+            return;
+        }
+        self.line_start = Some(fb.cursor());
+        let Some(prompt) = prompt_at(fb) else {
+            return;
+        };
+        if self.evidence.proven(&prompt) {
+            self.confirmed_epoch = self.prediction_epoch;
+            self.stats.early_confirmations += 1;
+            self.early_anchor = Some((self.prediction_epoch, prompt));
+        } else {
+            self.pending_anchor = Some((self.prediction_epoch, prompt));
+        }
+    }
+
+    fn at_line_start(&self) -> bool {
+        match (self.line_start, self.cursors.last()) {
+            (Some((row, col)), Some(c)) => c.row == row && c.col <= col,
+            _ => false,
+        }
+    }
+
+    /// Whether the cell under the predicted cursor is (predicted) blank:
+    /// a shell or editor will not move right past the end of the text.
+    fn blank_under_cursor<S: PredictScreen<Cell = C>>(&self, fb: &S) -> bool {
+        let (row, col) = self.cursors.last().map_or(fb.cursor(), |c| (c.row, c.col));
+        let predicted = self
+            .rows
+            .iter()
+            .find(|r| r.row == row)
+            .and_then(|r| r.cells.get(col))
+            .filter(|c| c.timing.active);
+        match predicted {
+            Some(p) if p.unknown => true,
+            Some(p) => p.replacement.is_blank(),
+            None => fb.cell(row, col).is_none_or(|c| c.is_blank()),
+        }
+    }
+
+    fn cursor_mut(&mut self) -> &mut CursorMove {
+        if self.cursors.is_empty() {
+            self.cursors.push(CursorMove::new(
+                self.frame_sent + 1,
+                0,
+                0,
+                self.prediction_epoch,
+            ));
+        }
+        let last = self.cursors.len() - 1;
+        &mut self.cursors[last]
+    }
+
+    fn cursor_pos(&self) -> (usize, usize) {
+        self.cursors.last().map_or((0, 0), |c| (c.row, c.col))
+    }
+
+    fn init_cursor<S: PredictScreen<Cell = C>>(&mut self, fb: &S) {
+        let frame = self.frame_sent + 1;
+        match self.cursors.last() {
+            None => {
+                let (row, col) = fb.cursor();
+                self.cursors
+                    .push(CursorMove::new(frame, row, col, self.prediction_epoch));
+            }
+            Some(c) if c.timing.tentative_until_epoch != self.prediction_epoch => {
+                let (row, col) = (c.row, c.col);
+                self.cursors
+                    .push(CursorMove::new(frame, row, col, self.prediction_epoch));
+            }
+            Some(_) => {}
+        }
+    }
+
+    fn row_index(&mut self, row: usize, width: usize) -> usize {
+        if let Some(i) = self.rows.iter().position(|r| r.row == row) {
+            return i;
+        }
+        self.rows
+            .push(OverlayRow::new(row, width, self.prediction_epoch));
+        self.rows.len() - 1
+    }
+
+    fn print<S: PredictScreen<Cell = C>>(&mut self, ch: char, fb: &S, now: Instant) {
+        let width = fb.width();
+        let (row, col) = self.cursor_pos();
+        if row >= fb.height() || col >= width {
+            self.become_tentative();
+            return;
+        }
+        let ri = self.row_index(row, width);
+        if col + 1 >= width {
+            // The last column is app-dependent (a shell prints there, an editor wraps).
+            self.become_tentative();
+        }
+        let epoch = self.prediction_epoch;
+        let frame = self.frame_sent + 1;
+        let rightmost = if self.config.overwrite {
+            col
+        } else {
+            width - 1
+        };
+        let cells = &mut self.rows[ri].cells;
+        // Insert: shift the predicted row right by one.
+        for i in (col + 1..=rightmost).rev() {
+            let (prev_active, prev_unknown, prev_repl) = match cells.get(i - 1) {
+                Some(p) => (p.timing.active, p.unknown, p.replacement.clone()),
+                None => continue,
+            };
+            let Some(cell) = cells.get_mut(i) else {
+                continue;
+            };
+            cell.reset_with_orig();
+            cell.activate(epoch, frame, now);
+            if let Some(orig) = fb.cell(row, i) {
+                cell.original_contents.push(orig.clone());
+            }
+            if i == width - 1 || (prev_active && prev_unknown) {
+                cell.unknown = true;
+            } else if prev_active {
+                cell.unknown = false;
+                cell.replacement = prev_repl;
+            } else if let Some(actual) = fb.cell(row, i - 1) {
+                cell.unknown = false;
+                cell.replacement = actual.clone();
+            } else {
+                cell.unknown = true;
+            }
+        }
+        let mut rend = fb.current_renditions();
+        if col > 0 {
+            // Heuristic: the new character looks like the one to its left.
+            match cells.get(col - 1) {
+                Some(p) if p.timing.active && !p.unknown => {
+                    rend = p.replacement.renditions().clone()
+                }
+                _ => {
+                    if let Some(actual) = fb.cell(row, col - 1) {
+                        rend = actual.renditions().clone();
+                    }
+                }
+            }
+        }
+        if let Some(cell) = cells.get_mut(col) {
+            cell.reset_with_orig();
+            cell.activate(epoch, frame, now);
+            cell.replacement.set_renditions(rend);
+            cell.replacement.set_char(ch);
+            if let Some(orig) = fb.cell(row, col) {
+                cell.original_contents.push(orig.clone());
+            }
+        }
+        self.stats.predicted_keys += 1;
+        let c = self.cursor_mut();
+        c.timing.expire(frame, now);
+        if c.col + 1 < width {
+            c.col += 1;
+        } else {
+            self.become_tentative();
+            self.newline_carriage_return(fb, now);
+        }
+    }
+
+    fn backspace<S: PredictScreen<Cell = C>>(&mut self, fb: &S, now: Instant) {
+        let width = fb.width();
+        let (row, col) = self.cursor_pos();
+        if col == 0 || row >= fb.height() {
+            return;
+        }
+        let frame = self.frame_sent + 1;
+        let epoch = self.prediction_epoch;
+        let c = self.cursor_mut();
+        c.col -= 1;
+        c.timing.expire(frame, now);
+        let col = col - 1;
+        let ri = self.row_index(row, width);
+        let cells = &mut self.rows[ri].cells;
+        if self.config.overwrite {
+            if let Some(cell) = cells.get_mut(col) {
+                cell.reset_with_orig();
+                cell.activate(epoch, frame, now);
+                let orig = fb.cell(row, col).cloned().unwrap_or_else(C::blank);
+                cell.replacement = orig.clone();
+                cell.replacement.set_char(' ');
+                cell.original_contents.push(orig);
+            }
+        } else {
+            // Delete: shift the predicted row left by one.
+            for i in col..width {
+                let next = if i + 2 < width {
+                    cells
+                        .get(i + 1)
+                        .map(|n| (n.timing.active, n.unknown, n.replacement.clone()))
+                } else {
+                    None
+                };
+                let Some(cell) = cells.get_mut(i) else {
+                    continue;
+                };
+                cell.reset_with_orig();
+                cell.activate(epoch, frame, now);
+                if let Some(orig) = fb.cell(row, i) {
+                    cell.original_contents.push(orig.clone());
+                }
+                match next {
+                    Some((true, true, _)) | None => cell.unknown = true,
+                    Some((true, false, repl)) => {
+                        cell.unknown = false;
+                        cell.replacement = repl;
+                    }
+                    Some((false, _, _)) => match fb.cell(row, i + 1) {
+                        Some(actual) => {
+                            cell.unknown = false;
+                            cell.replacement = actual.clone();
+                        }
+                        None => cell.unknown = true,
+                    },
+                }
+            }
+        }
+        self.stats.predicted_keys += 1;
+    }
+
+    fn newline_carriage_return<S: PredictScreen<Cell = C>>(&mut self, fb: &S, now: Instant) {
+        self.init_cursor(fb);
+        let height = fb.height();
+        let width = fb.width();
+        let epoch = self.prediction_epoch;
+        let frame = self.frame_sent + 1;
+        let c = self.cursor_mut();
+        c.col = 0;
+        if c.row + 1 >= height {
+            // A scroll is not predicted; the new bottom row is predicted blank.
+            let row = c.row;
+            let ri = self.row_index(row, width);
+            for cell in &mut self.rows[ri].cells {
+                cell.timing.active = true;
+                cell.timing.tentative_until_epoch = epoch;
+                cell.timing.expire(frame, now);
+                cell.replacement.clear_contents();
+            }
+        } else {
+            c.row += 1;
+        }
+    }
+
+    /// Discards the tentative predictions of `epoch` and later, and
+    /// re-anchors the cursor prediction at the server's cursor.
+    fn kill_epoch<S: PredictScreen<Cell = C>>(&mut self, epoch: u64, fb: &S) {
+        let keep_below = epoch.saturating_sub(1);
+        self.cursors.retain(|c| !c.timing.tentative(keep_below));
+        let (row, col) = fb.cursor();
+        self.cursors.push(CursorMove::new(
+            self.frame_sent + 1,
+            row,
+            col,
+            self.prediction_epoch,
+        ));
+        for r in &mut self.rows {
+            for cell in &mut r.cells {
+                if cell.timing.tentative(keep_below) {
+                    cell.reset();
+                }
+            }
+        }
+        if self.pending_anchor.as_ref().is_some_and(|a| a.0 >= epoch) {
+            self.pending_anchor = None;
+        }
+        self.become_tentative();
+    }
+
+    /// Judges the predictions against the newest server frame (call before
+    /// every [`apply`](Self::apply) and whenever the echo ack changes).
+    pub fn cull<S: PredictScreen<Cell = C>>(&mut self, fb: &S, now: Instant) {
+        if self.config.display == DisplayPreference::Never {
+            return;
+        }
+        let size = (fb.height(), fb.width());
+        if self.last_size != Some(size) {
+            self.last_size = Some(size);
+            self.reset();
+        }
+        let active = self.active();
+        self.triggers.update(self.send_interval, active);
+
+        let height = fb.height();
+        self.rows.retain(|r| r.row < height);
+        let experimental = self.experimental();
+        for ri in 0..self.rows.len() {
+            let row = self.rows[ri].row;
+            for ci in 0..self.rows[ri].cells.len() {
+                let verdict = self.rows[ri].cells[ci].validity(fb, row, self.late_acked);
+                let timing = self.rows[ri].cells[ci].timing.clone();
+                match verdict {
+                    Validity::IncorrectOrExpired => {
+                        if timing.tentative(self.confirmed_epoch) {
+                            self.stats.hidden_mispredictions += 1;
+                            if experimental {
+                                self.rows[ri].cells[ci].reset();
+                            } else {
+                                self.kill_epoch(timing.tentative_until_epoch, fb);
+                            }
+                        } else {
+                            if self.displaying() {
+                                self.stats.shown_mispredictions += 1;
+                            }
+                            if let Some((e, prompt)) = self.early_anchor.take() {
+                                if e <= timing.tentative_until_epoch {
+                                    self.evidence.disprove(&prompt);
+                                } else {
+                                    self.early_anchor = Some((e, prompt));
+                                }
+                            }
+                            if experimental {
+                                self.rows[ri].cells[ci].reset();
+                            } else {
+                                self.reset();
+                                return;
+                            }
+                        }
+                    }
+                    Validity::Correct => {
+                        self.stats.confirmed += 1;
+                        let epoch = timing.tentative_until_epoch;
+                        if let Some((e, prompt)) = self.pending_anchor.take() {
+                            if e == epoch {
+                                self.evidence.prove(prompt);
+                            } else {
+                                self.pending_anchor = Some((e, prompt));
+                            }
+                        }
+                        if epoch > self.confirmed_epoch {
+                            self.confirmed_epoch = epoch;
+                        }
+                        if let Some(made) = timing.prediction_time {
+                            self.triggers.confirmed(made, now);
+                        }
+                        // The rest of the row takes the renditions the server used.
+                        if let Some(actual) = fb.cell(row, ci) {
+                            let rend = actual.renditions().clone();
+                            for k in self.rows[ri].cells.iter_mut().skip(ci) {
+                                k.replacement.set_renditions(rend.clone());
+                            }
+                        }
+                        self.rows[ri].cells[ci].reset();
+                    }
+                    Validity::CorrectNoCredit => self.rows[ri].cells[ci].reset(),
+                    Validity::Pending => {
+                        if let Some(made) = timing.prediction_time {
+                            self.triggers.pending(made, now);
+                        }
+                    }
+                    Validity::Inactive => {}
+                }
+            }
+        }
+
+        if let Some(last) = self.cursors.last()
+            && last.validity(fb, self.late_acked) == Validity::IncorrectOrExpired
+        {
+            if last.timing.tentative(self.confirmed_epoch) {
+                self.stats.hidden_mispredictions += 1;
+            } else if self.displaying() {
+                self.stats.shown_mispredictions += 1;
+            }
+            if experimental {
+                self.cursors.clear();
+            } else {
+                self.reset();
+                return;
+            }
+        }
+        let late_acked = self.late_acked;
+        self.cursors
+            .retain(|c| c.validity(fb, late_acked) == Validity::Pending);
+    }
+
+    /// Draws the shown predictions over `fb` (a copy of the server's frame).
+    pub fn apply<S: PredictScreen<Cell = C>>(&self, fb: &mut S) {
+        if !self.displaying() {
+            return;
+        }
+        for c in &self.cursors {
+            c.apply(fb, self.confirmed_epoch);
+        }
+        for r in &self.rows {
+            for cell in &r.cells {
+                cell.apply(fb, r.row, self.confirmed_epoch, self.triggers.flagging);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_grid::{Grid, GridCell};
+    use super::*;
+
+    /// One client with a hand-driven server screen.
+    struct Rig {
+        e: PredictionEngine<GridCell>,
+        fb: Grid,
+        now: Instant,
+        sent: u64,
+    }
+
+    impl Rig {
+        fn new(display: DisplayPreference, policy: Policy) -> Self {
+            Self::with(PredictionConfig {
+                display,
+                overwrite: false,
+                policy,
+            })
+        }
+
+        fn with(config: PredictionConfig) -> Self {
+            let mut fb = Grid::new(4, 10);
+            fb.type_str("$ ");
+            let mut e = PredictionEngine::new(config);
+            let now = Instant::now();
+            e.set_send_interval(125);
+            e.cull(&fb, now);
+            Self {
+                e,
+                fb,
+                now,
+                sent: 0,
+            }
+        }
+
+        /// The user types `s` in one read; it goes out as the next state.
+        fn typed(&mut self, s: &str) {
+            self.e.set_frame_sent(self.sent);
+            self.e.new_user_input(s.as_bytes(), &self.fb, self.now);
+            self.sent += 1;
+        }
+
+        fn later(&mut self, ms: u64) {
+            self.now += Duration::from_millis(ms);
+        }
+
+        /// A server frame arrives with echo ack `ack`.
+        fn frame(&mut self, ack: u64) {
+            self.e.set_echo_ack(ack);
+            self.e.cull(&self.fb, self.now);
+        }
+
+        fn shown(&self) -> Grid {
+            let mut g = self.fb.clone();
+            self.e.apply(&mut g);
+            g
+        }
+    }
+
+    fn rig() -> Rig {
+        Rig::new(DisplayPreference::Always, Policy::Rmosh)
+    }
+
+    fn mosh() -> Rig {
+        Rig::new(DisplayPreference::Always, Policy::MoshCompatible)
+    }
+
+    #[test]
+    fn first_epoch_is_hidden_until_the_server_echoes_it() {
+        let mut r = mosh();
+        r.typed("l");
+        assert_eq!(r.shown().text(0), "$", "tentative: not drawn");
+        r.fb.type_str("l");
+        r.frame(1);
+        assert_eq!(r.e.stats().confirmed, 1);
+        r.typed("s");
+        assert_eq!(r.shown().text(0), "$ ls", "epoch confirmed: shown at once");
+        assert_eq!(r.shown().cursor, (0, 4));
+    }
+
+    #[test]
+    fn never_predicts_nothing() {
+        let mut r = Rig::new(DisplayPreference::Never, Policy::Rmosh);
+        r.typed("l");
+        r.fb.type_str("l");
+        r.frame(1);
+        r.typed("s");
+        assert_eq!(r.shown().text(0), "$ l");
+        assert!(!r.e.active());
+        assert_eq!(r.e.stats().predicted_keys, 0);
+    }
+
+    #[test]
+    fn adaptive_shows_only_on_a_slow_link() {
+        let mut r = Rig::new(DisplayPreference::Adaptive, Policy::MoshCompatible);
+        r.e.set_send_interval(20);
+        r.typed("l");
+        r.fb.type_str("l");
+        r.frame(1);
+        r.typed("s");
+        assert_eq!(r.shown().text(0), "$ l", "fast link: not shown");
+        r.e.set_send_interval(31);
+        r.frame(1);
+        assert_eq!(r.shown().text(0), "$ ls", "SRTT trigger on");
+        assert!(!r.e.flagging());
+    }
+
+    #[test]
+    fn adaptive_glitch_trigger_shows_a_prediction_pending_250_ms() {
+        let mut r = Rig::new(DisplayPreference::Adaptive, Policy::MoshCompatible);
+        r.e.set_send_interval(20);
+        r.typed("l");
+        r.fb.type_str("l");
+        r.frame(1);
+        r.typed("s");
+        r.later(249);
+        r.frame(1);
+        assert_eq!(r.shown().text(0), "$ l");
+        r.later(1);
+        r.frame(1);
+        assert_eq!(r.shown().text(0), "$ ls", "glitch trigger on");
+    }
+
+    #[test]
+    fn slow_link_underlines_unconfirmed_predictions() {
+        let mut r = mosh();
+        r.e.set_send_interval(81);
+        r.typed("l");
+        r.fb.type_str("l");
+        r.frame(1);
+        r.typed("s");
+        let g = r.shown();
+        assert!(r.e.flagging());
+        assert!(g.underlined(0, 3));
+        assert!(!g.underlined(0, 2), "the server's own cell is untouched");
+    }
+
+    #[test]
+    fn wrong_shown_prediction_resets_and_is_counted() {
+        let mut r = mosh();
+        r.typed("l");
+        r.fb.type_str("l");
+        r.frame(1);
+        r.typed("s");
+        r.fb.type_str("x");
+        r.frame(2);
+        assert_eq!(r.e.stats().shown_mispredictions, 1);
+        assert!(!r.e.active());
+        assert_eq!(r.shown().text(0), "$ lx");
+    }
+
+    #[test]
+    fn wrong_hidden_prediction_kills_only_its_epoch_and_stays_hidden() {
+        let mut r = mosh();
+        r.typed("p");
+        r.typed("w");
+        r.frame(2);
+        let s = r.e.stats();
+        assert_eq!((s.shown_mispredictions, s.hidden_mispredictions), (0, 1));
+        r.typed("x");
+        assert_eq!(r.shown().text(0), "$", "new epoch, still hidden");
+        assert_eq!(r.shown().cursor, (0, 2));
+    }
+
+    #[test]
+    fn backspace_shifts_the_row_left_in_insert_mode() {
+        let mut r = mosh();
+        r.typed("a");
+        r.fb.type_str("a");
+        r.frame(1);
+        // Screen "$ abc" with the cursor on the c: DEL deletes the b.
+        r.fb.type_str("bc");
+        r.fb.cursor = (0, 4);
+        r.typed("\x7f");
+        assert_eq!(r.shown().text(0), "$ ac");
+        assert_eq!(r.shown().cursor, (0, 3));
+    }
+
+    #[test]
+    fn typing_inserts_and_overwrite_replaces() {
+        for (overwrite, want) in [(false, "$ xab"), (true, "$ xb")] {
+            let mut r = Rig::with(PredictionConfig {
+                display: DisplayPreference::Always,
+                overwrite,
+                policy: Policy::MoshCompatible,
+            });
+            r.typed("q");
+            r.fb.type_str("q");
+            r.frame(1);
+            r.fb = Grid::new(4, 10);
+            r.fb.type_str("$ ab");
+            r.fb.cursor = (0, 2);
+            r.typed("x");
+            assert_eq!(r.shown().text(0), want, "overwrite={overwrite}");
+        }
+    }
+
+    #[test]
+    fn overwrite_backspace_blanks_the_cell() {
+        let mut r = Rig::with(PredictionConfig {
+            display: DisplayPreference::Always,
+            overwrite: true,
+            policy: Policy::MoshCompatible,
+        });
+        r.typed("a");
+        r.fb.type_str("a");
+        r.frame(1);
+        r.fb.type_str("b");
+        r.typed("\x7f");
+        assert_eq!(r.shown().text(0), "$ a");
+        assert_eq!(r.shown().cursor, (0, 3));
+    }
+
+    #[test]
+    fn arrows_move_the_predicted_cursor() {
+        let mut r = mosh();
+        r.typed("a");
+        r.fb.type_str("a");
+        r.frame(1);
+        r.typed("\x1b[D");
+        assert_eq!(r.shown().cursor, (0, 2));
+        r.typed("\x1bOC");
+        assert_eq!(r.shown().cursor, (0, 3));
+    }
+
+    #[test]
+    fn rmosh_does_not_predict_modified_arrows_or_moves_past_the_text() {
+        let mut m = mosh();
+        let mut r = rig();
+        for x in [&mut m, &mut r] {
+            x.typed("ab");
+            x.fb.type_str("ab");
+            x.frame(1);
+            x.typed("\x1b[1;5D");
+        }
+        assert_eq!(m.shown().cursor, (0, 3), "Mosh moves one column");
+        assert_eq!(r.shown().cursor, (0, 4), "rmosh: unknown, not shown");
+        let mut r = rig();
+        r.typed("ab");
+        r.fb.type_str("ab");
+        r.frame(1);
+        r.typed("\x1b[C");
+        assert_eq!(
+            r.shown().cursor,
+            (0, 4),
+            "nothing to the right to move over"
+        );
+    }
+
+    #[test]
+    fn enter_starts_a_hidden_epoch_on_the_next_row() {
+        let mut r = mosh();
+        r.typed("a");
+        r.fb.type_str("a");
+        r.frame(1);
+        r.typed("\rb");
+        let g = r.shown();
+        assert_eq!(g.text(1), "", "after Enter: tentative");
+        assert_eq!(g.cursor, (0, 3));
+    }
+
+    #[test]
+    fn enter_on_the_bottom_row_predicts_a_blank_row() {
+        let mut r = mosh();
+        r.fb.cursor = (3, 0);
+        r.fb.type_str("> ");
+        r.typed("a");
+        r.fb.type_str("a");
+        r.frame(1);
+        r.e.confirmed_epoch = r.e.prediction_epoch + 1;
+        r.typed("\r");
+        let g = r.shown();
+        assert_eq!(g.text(3), "");
+        assert_eq!(g.cursor, (3, 0));
+    }
+
+    #[test]
+    fn the_last_column_starts_a_hidden_epoch() {
+        let mut r = mosh();
+        r.typed("a");
+        r.fb.type_str("a");
+        r.frame(1);
+        r.fb.type_str("bcdef");
+        r.fb.cursor = (0, 8);
+        r.typed("gh");
+        let g = r.shown();
+        assert_eq!(g.text(0), "$ abcdefg", "h in the last column is hidden");
+    }
+
+    #[test]
+    fn wide_characters_are_not_predicted() {
+        let mut r = mosh();
+        r.typed("a");
+        r.fb.type_str("a");
+        r.frame(1);
+        r.typed("中b");
+        assert_eq!(r.shown().text(0), "$ a");
+    }
+
+    #[test]
+    fn pastes_are_not_predicted_and_reset_everything() {
+        let mut r = mosh();
+        r.typed("a");
+        r.fb.type_str("a");
+        r.frame(1);
+        r.typed("b");
+        assert!(r.e.active());
+        r.typed(&"x".repeat(101));
+        assert!(!r.e.active());
+        assert_eq!(r.shown().text(0), "$ a");
+        r.typed(&"y".repeat(100));
+        assert!(r.e.active(), "100 bytes is still typing");
+    }
+
+    #[test]
+    fn a_resize_resets_predictions() {
+        let mut r = mosh();
+        r.typed("a");
+        assert!(r.e.active());
+        r.fb = Grid::new(5, 10);
+        r.frame(0);
+        assert!(!r.e.active());
+    }
+
+    #[test]
+    fn wakes_every_50_ms_while_a_trigger_is_armed() {
+        let mut r = mosh();
+        assert_eq!(r.e.wake_deadline(r.now), None);
+        r.typed("a");
+        assert_eq!(r.e.wake_deadline(r.now), Some(r.now + WAKE_INTERVAL));
+        r.e.triggers.glitch = 20;
+        r.e.triggers.flagging = true;
+        assert_eq!(r.e.wake_deadline(r.now), None, "all triggers fired");
+    }
+
+    #[test]
+    fn experimental_shows_at_once_and_clears_only_the_wrong_cell() {
+        let mut r = Rig::new(DisplayPreference::Experimental, Policy::MoshCompatible);
+        r.typed("ab");
+        assert_eq!(r.shown().text(0), "$ ab");
+        r.fb.type_str("a");
+        r.fb.type_str("z");
+        r.frame(1);
+        assert_eq!(r.e.stats().shown_mispredictions, 1);
+        assert_eq!(r.shown().text(0), "$ az");
+    }
+
+    /// Confirms the line's first epoch at the "$ " prompt and moves to a new line.
+    fn prove_prompt(r: &mut Rig) {
+        r.typed("a");
+        r.fb.type_str("a");
+        r.frame(r.sent);
+        r.typed("\r");
+        r.fb.cursor = (1, 0);
+        r.fb.type_str("$ ");
+        r.later(300);
+        r.frame(r.sent);
+    }
+
+    #[test]
+    fn a_proven_prompt_shows_the_first_key_of_a_line_at_once() {
+        let mut r = rig();
+        prove_prompt(&mut r);
+        r.typed("l");
+        assert_eq!(r.shown().text(1), "$ l");
+        assert_eq!(r.e.stats().early_confirmations, 1);
+        let mut m = mosh();
+        prove_prompt(&mut m);
+        m.typed("l");
+        assert_eq!(m.shown().text(1), "$", "Mosh waits for the echo");
+    }
+
+    #[test]
+    fn an_unproven_prompt_stays_hidden() {
+        let mut r = rig();
+        prove_prompt(&mut r);
+        r.typed("pw\r");
+        r.fb.type_str("pw");
+        r.fb.cursor = (2, 0);
+        r.fb.type_str("Password: ");
+        r.frame(r.sent);
+        r.typed("s");
+        r.typed("e");
+        assert_eq!(r.shown().text(2), "Password:");
+        r.frame(r.sent);
+        r.typed("c");
+        assert_eq!(r.shown().text(2), "Password:");
+        assert_eq!(r.e.stats().shown_mispredictions, 0);
+    }
+
+    #[test]
+    fn a_prompt_is_not_trusted_while_keystrokes_are_unechoed() {
+        let mut r = rig();
+        prove_prompt(&mut r);
+        // Enter typed, its effect not yet seen: the old prompt is stale.
+        r.typed("\x1b[A");
+        r.typed("x");
+        assert_eq!(r.shown().text(1), "$");
+    }
+
+    #[test]
+    fn a_prompt_that_fails_once_is_no_longer_trusted() {
+        let mut r = rig();
+        prove_prompt(&mut r);
+        r.typed("l");
+        assert_eq!(r.shown().text(1), "$ l");
+        r.frame(r.sent); // no echo: the prompt lied
+        assert_eq!(r.e.stats().shown_mispredictions, 1);
+        r.typed("m");
+        assert_eq!(r.shown().text(1), "$", "evidence withdrawn");
+    }
+
+    #[test]
+    fn backspace_and_left_stop_at_the_start_of_the_input() {
+        let mut r = rig();
+        prove_prompt(&mut r);
+        r.typed("l");
+        r.typed("\x7f");
+        assert_eq!(r.shown().cursor, (1, 2));
+        r.typed("\x7f");
+        assert_eq!(r.shown().text(1), "$", "the prompt is not erased");
+        assert_eq!(r.shown().cursor, (1, 2));
+        let mut m = mosh();
+        m.typed("a");
+        m.fb.type_str("a");
+        m.frame(1);
+        m.typed("\x7f\x7f");
+        assert_eq!(m.shown().text(0), "$", "Mosh erases the prompt's space");
+        assert_eq!(m.shown().cursor, (0, 1));
+    }
+}

@@ -1,0 +1,307 @@
+//! The server → client SSP object (spec §6.2): the emulator's screen plus the
+//! echo ack, diffed as a `HostMessage` of echoack / resize / hostbytes.
+
+use prost::Message;
+
+use crate::terminal::display::{DisplayCaps, new_frame};
+use crate::terminal::{Emulator, Framebuffer};
+use crate::transport::message::{EchoAck, HostBytes, HostInstruction, HostMessage, ResizeMessage};
+use crate::transport::state::{ApplyError, State};
+
+/// Largest screen a peer may ask for (cells), so a hostile resize cannot
+/// exhaust memory.
+pub const MAX_CELLS: usize = 4 * 1024 * 1024;
+
+/// The complete terminal: emulator plus echo ack.
+#[derive(Debug, Clone)]
+pub struct CompleteTerminal {
+    emulator: Emulator,
+    echo_ack: u64,
+}
+
+impl PartialEq for CompleteTerminal {
+    /// Mosh's equality: framebuffers (rows, title, clipboard, bell count,
+    /// display-relevant draw state) and echo ack; never the parser state.
+    fn eq(&self, other: &Self) -> bool {
+        self.echo_ack == other.echo_ack && self.framebuffer() == other.framebuffer()
+    }
+}
+
+impl CompleteTerminal {
+    /// A terminal with Mosh 1.4.0's exact emulator (what a client replays
+    /// hostbytes through).
+    pub fn new(cols: usize, rows: usize) -> Self {
+        CompleteTerminal {
+            emulator: Emulator::new(cols, rows),
+            echo_ack: 0,
+        }
+    }
+
+    /// A terminal with the server's extended emulator (alternate screen,
+    /// DEC graphics, scrollback …); its diffs stay in Mosh's vocabulary.
+    pub fn new_server(cols: usize, rows: usize) -> Self {
+        CompleteTerminal {
+            emulator: Emulator::new_extended(cols, rows),
+            echo_ack: 0,
+        }
+    }
+
+    /// The emulator.
+    pub fn emulator(&self) -> &Emulator {
+        &self.emulator
+    }
+
+    /// The emulator, for feeding output or resizing.
+    pub fn emulator_mut(&mut self) -> &mut Emulator {
+        &mut self.emulator
+    }
+
+    /// The screen.
+    pub fn framebuffer(&self) -> &Framebuffer {
+        self.emulator.framebuffer()
+    }
+
+    /// Feeds application output; returns the emulator's replies for the pty.
+    pub fn feed(&mut self, bytes: &[u8]) -> Vec<u8> {
+        self.emulator.feed(bytes);
+        self.emulator.take_replies()
+    }
+
+    /// Resizes the emulator.
+    pub fn resize(&mut self, cols: usize, rows: usize) {
+        self.emulator.resize(cols, rows);
+    }
+
+    /// Newest client state whose keystrokes the application has had ≥ 50 ms.
+    pub fn echo_ack(&self) -> u64 {
+        self.echo_ack
+    }
+
+    /// Sets the echo ack; it never decreases (a stock client aborts on that).
+    pub fn set_echo_ack(&mut self, n: u64) {
+        self.echo_ack = self.echo_ack.max(n);
+    }
+}
+
+impl State for CompleteTerminal {
+    fn diff_from(&self, base: &Self) -> Vec<u8> {
+        let mut msg = HostMessage::default();
+        if self.echo_ack > base.echo_ack {
+            msg.instruction.push(HostInstruction {
+                echoack: Some(EchoAck {
+                    echo_ack_num: Some(self.echo_ack),
+                }),
+                ..Default::default()
+            });
+        }
+        let (old, new) = (base.framebuffer(), self.framebuffer());
+        if old != new {
+            if old.width() != new.width() || old.height() != new.height() {
+                msg.instruction.push(HostInstruction {
+                    resize: Some(ResizeMessage {
+                        width: i32::try_from(new.width()).ok(),
+                        height: i32::try_from(new.height()).ok(),
+                    }),
+                    ..Default::default()
+                });
+            }
+            let bytes = new_frame(true, old, new, &DisplayCaps::MOSH_WIRE);
+            if !bytes.is_empty() {
+                msg.instruction.push(HostInstruction {
+                    hostbytes: Some(HostBytes {
+                        hoststring: Some(bytes),
+                    }),
+                    ..Default::default()
+                });
+            }
+        }
+        msg.encode_to_vec()
+    }
+
+    fn apply(&mut self, diff: &[u8]) -> Result<(), ApplyError> {
+        let msg =
+            HostMessage::decode(diff).map_err(|e| ApplyError(format!("bad HostMessage: {e}")))?;
+        for inst in msg.instruction {
+            if let Some(hb) = inst.hostbytes {
+                self.emulator
+                    .feed(hb.hoststring.as_deref().unwrap_or_default());
+                // A server never interrogates the client's emulator; answers
+                // to a (hostile) query are dropped rather than sent anywhere.
+                self.emulator.take_replies();
+            } else if let Some(r) = inst.resize {
+                let w = r.width.unwrap_or(0);
+                let h = r.height.unwrap_or(0);
+                let (Ok(w), Ok(h)) = (usize::try_from(w), usize::try_from(h)) else {
+                    return Err(ApplyError(format!("bad resize {w}x{h}")));
+                };
+                if w == 0 || h == 0 || w.saturating_mul(h) > MAX_CELLS {
+                    return Err(ApplyError(format!("bad resize {w}x{h}")));
+                }
+                self.emulator.resize(w, h);
+            } else if let Some(e) = inst.echoack {
+                let n = e.echo_ack_num.unwrap_or(0);
+                if n < self.echo_ack {
+                    return Err(ApplyError(format!(
+                        "echo ack went backwards ({} → {n})",
+                        self.echo_ack
+                    )));
+                }
+                self.echo_ack = n;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The server's echo-ack bookkeeping (spec §6.3): which client state's
+/// keystrokes reached the application at least 50 ms ago.
+#[derive(Debug, Clone, Default)]
+pub struct EchoAckTracker {
+    history: std::collections::VecDeque<(u64, u64)>,
+}
+
+/// How long keystrokes must have been with the application before they are acked.
+pub const ECHO_TIMEOUT_MS: u64 = 50;
+
+impl EchoAckTracker {
+    /// A tracker with no input yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records that the user events of client state `num` reached the pty at `now_ms`.
+    pub fn register_input_frame(&mut self, num: u64, now_ms: u64) {
+        self.history.push_back((num, now_ms));
+    }
+
+    /// The echo ack as of `now_ms` (0 if nothing is old enough); drops
+    /// entries older than it.
+    pub fn echo_ack(&mut self, now_ms: u64) -> u64 {
+        let newest = self
+            .history
+            .iter()
+            .filter(|&&(_, t)| t.saturating_add(ECHO_TIMEOUT_MS) <= now_ms)
+            .map(|&(n, _)| n)
+            .next_back()
+            .unwrap_or(0);
+        self.history.retain(|&(n, _)| n >= newest);
+        newest
+    }
+
+    /// When the echo ack will next change after `now_ms`, if input is pending.
+    pub fn next_deadline_ms(&self, now_ms: u64) -> Option<u64> {
+        self.history
+            .iter()
+            .map(|&(_, t)| t.saturating_add(ECHO_TIMEOUT_MS))
+            .find(|&d| d > now_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diff_then_apply_reproduces_the_screen() {
+        let base = CompleteTerminal::new_server(80, 24);
+        let mut server = base.clone();
+        server.feed(b"\x1b]0;t\x07hello \x1b[31mworld\x1b[?2004h");
+        server.set_echo_ack(3);
+        let d = server.diff_from(&base);
+        let mut client = CompleteTerminal::new(80, 24);
+        client.apply(&d).expect("apply");
+        assert_eq!(
+            client.framebuffer().differences(server.framebuffer()),
+            Vec::<String>::new()
+        );
+        assert_eq!(client.echo_ack(), 3);
+    }
+
+    #[test]
+    fn equal_states_give_an_empty_diff() {
+        let a = CompleteTerminal::new(80, 24);
+        assert!(a.diff_from(&a.clone()).is_empty());
+    }
+
+    #[test]
+    fn resize_is_sent_before_the_redraw() {
+        let base = CompleteTerminal::new_server(80, 24);
+        let mut s = base.clone();
+        s.resize(100, 30);
+        let msg = HostMessage::decode(&s.diff_from(&base)[..]).expect("decode");
+        assert!(msg.instruction[0].resize.is_some());
+        assert!(msg.instruction[1].hostbytes.is_some());
+        let mut c = CompleteTerminal::new(80, 24);
+        c.apply(&s.diff_from(&base)).expect("apply");
+        assert_eq!(c.framebuffer().width(), 100);
+        assert!(c.framebuffer().differences(s.framebuffer()).is_empty());
+    }
+
+    #[test]
+    fn queries_in_hostbytes_do_not_reach_anyone_and_garbage_is_an_error() {
+        let mut c = CompleteTerminal::new(80, 24);
+        let msg = HostMessage {
+            instruction: vec![HostInstruction {
+                hostbytes: Some(HostBytes {
+                    hoststring: Some(b"\x1b[6n\x1b[c\xff\xfe".to_vec()),
+                }),
+                ..Default::default()
+            }],
+        };
+        assert!(c.apply(&msg.encode_to_vec()).is_ok());
+        assert!(!c.emulator().has_replies());
+        assert!(c.apply(&[0xff, 0xff]).is_err());
+        let huge = HostMessage {
+            instruction: vec![HostInstruction {
+                resize: Some(ResizeMessage {
+                    width: Some(100_000),
+                    height: Some(100_000),
+                }),
+                ..Default::default()
+            }],
+        };
+        assert!(c.apply(&huge.encode_to_vec()).is_err());
+    }
+
+    fn hostbytes(diff: &[u8]) -> String {
+        let msg = HostMessage::decode(diff).expect("decode");
+        let bytes: Vec<u8> = msg
+            .instruction
+            .iter()
+            .filter_map(|i| i.hostbytes.as_ref().and_then(|h| h.hoststring.clone()))
+            .flatten()
+            .collect();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    #[test]
+    fn extended_attributes_are_not_sent_to_stock_clients() {
+        let base = CompleteTerminal::new_server(20, 2);
+        let mut s = base.clone();
+        s.feed(b"\x1b[2;9;53;4:3mX");
+        let text = hostbytes(&s.diff_from(&base));
+        assert_eq!(text, "\x1b[0;4mX");
+        let mut alt = s.clone();
+        alt.feed(b"\x1b[?1049h");
+        let text = hostbytes(&alt.diff_from(&s));
+        assert!(
+            !text.contains("1049") && text.contains("\x1b[K"),
+            "{text:?}"
+        );
+        let mut client = CompleteTerminal::new(20, 2);
+        client.apply(&s.diff_from(&base)).expect("apply");
+        client.apply(&alt.diff_from(&s)).expect("apply");
+        assert_eq!(client.framebuffer().screen_text(), "\n");
+    }
+
+    #[test]
+    fn echo_ack_tracker_waits_50ms() {
+        let mut t = EchoAckTracker::new();
+        t.register_input_frame(1, 1000);
+        t.register_input_frame(2, 1030);
+        assert_eq!(t.echo_ack(1049), 0);
+        assert_eq!(t.echo_ack(1050), 1);
+        assert_eq!(t.next_deadline_ms(1050), Some(1080));
+        assert_eq!(t.echo_ack(1080), 2);
+    }
+}
