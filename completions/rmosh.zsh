@@ -30,8 +30,36 @@ _rmosh() {
         case $line[1] in
             (connect)
 _arguments "${_arguments_options[@]}" : \
-'-h[Print help]' \
-'--help[Print help]' \
+'-p+[Remote UDP port or range (PORT or PORT\:PORT2)]:PORT[:PORT2]:_default' \
+'--port=[Remote UDP port or range (PORT or PORT\:PORT2)]:PORT[:PORT2]:_default' \
+'--ssh-port=[SSH port (like \`ssh -p\`)]:PORT:_default' \
+'-F+[SSH configuration file instead of ~/.ssh/config and /etc/ssh/ssh_config]:FILE:_files' \
+'-l+[Remote user name (like \`ssh -l\`)]:USER:_default' \
+'*-i+[Identity (private key) file; repeatable]:FILE:_files' \
+'*-o+[SSH option in ssh_config syntax (\`Key=Value\`); repeatable]:KEY=VALUE:_default' \
+'*--ssh-option=[SSH option in ssh_config syntax (\`Key=Value\`); repeatable]:KEY=VALUE:_default' \
+'--server=[Remote server command (default\: rmosh, a deployed rmosh, or mosh-server)]:COMMAND:_default' \
+'--client=[Client program to exec instead of this rmosh as mosh-client]:PATH:_default' \
+'--predict=[Local echo mode]:PREDICT:((adaptive\:"Echo when the link is slow (the default)"
+always\:"Always echo locally"
+never\:"Never echo locally"
+experimental\:"Echo aggressively"))' \
+'--bind-server=[Where the server binds\: ssh (default), any, or an IP address]:ssh|any|IP:_default' \
+'--family=[Address family for SSH and UDP]:FAMILY:((inet\:"IPv4 only"
+inet6\:"IPv6 only"
+auto\:"Whatever the connection used"
+all\:"Like auto"
+prefer-inet\:"Like auto (the wrapper'\''s fake proxy preference)"
+prefer-inet6\:"Like auto"))' \
+'--deploy=[Copy rmosh to the remote when it has no server (auto), always, or never]:DEPLOY:((auto\:"Only when the remote has neither rmosh nor mosh-server"
+always\:"Always copy this binary and use it"
+never\:"Never copy; fail if no server exists remotely"))' \
+'--ssh=[Use this external ssh command instead of the built-in SSH client]:COMMAND:_default' \
+'--predict-overwrite[Predictions overwrite instead of insert]' \
+'--no-init[Do not switch the terminal to the alternate screen]' \
+'--local[Run the server on this machine, without SSH]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
 ':destination -- `\[user@\]host` to log in to:_default' \
 '*::command -- Command to run instead of the login shell:_default' \
 && ret=0
@@ -40,8 +68,57 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 '-h[Print help]' \
 '--help[Print help]' \
-'*::args -- Mosh server arguments (`new \[-s\] \[-c COLORS\] …`):_default' \
+":: :_rmosh__subcmd__server_commands" \
+"*::: :->server" \
 && ret=0
+
+    case $state in
+    (server)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:rmosh-server-command-$line[1]:"
+        case $line[1] in
+            (new)
+_arguments "${_arguments_options[@]}" : \
+'-i+[Local IP address to bind to (tried first; the wildcard address is the fallback)]:LOCALADDR:_default' \
+'-p+[UDP port, or inclusive range, to bind \[default\: first free in 60001\:60999\]]:PORT[:PORT2]:_default' \
+'-c+[Colours of the client terminal\: 256 sets TERM=xterm-256color, anything else TERM=xterm]:COLORS:_default' \
+'*-l+[Locale setting to use when the native locale is not UTF-8 (repeatable)]:NAME=VALUE:_default' \
+'*-@+[Ignored with its argument (lets scripts neutralize a word, as in Mosh)]:ARG:_default' \
+'(-i)-s[Bind to the local address of the SSH connection (from SSH_CONNECTION)]' \
+'*-v[Keep stdin/stdout/stderr open after detaching and log to stderr (repeatable)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'*::command -- The command to run instead of your login shell (after `--`):_default' \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+":: :_rmosh__subcmd__server__subcmd__help_commands" \
+"*::: :->help" \
+&& ret=0
+
+    case $state in
+    (help)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:rmosh-server-help-command-$line[1]:"
+        case $line[1] in
+            (new)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+        esac
+    ;;
+esac
 ;;
 (client)
 _arguments "${_arguments_options[@]}" : \
@@ -80,7 +157,23 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (server)
 _arguments "${_arguments_options[@]}" : \
+":: :_rmosh__subcmd__help__subcmd__server_commands" \
+"*::: :->server" \
 && ret=0
+
+    case $state in
+    (server)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:rmosh-help-server-command-$line[1]:"
+        case $line[1] in
+            (new)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
 ;;
 (client)
 _arguments "${_arguments_options[@]}" : \
@@ -162,13 +255,46 @@ _rmosh__subcmd__help__subcmd__help_commands() {
 }
 (( $+functions[_rmosh__subcmd__help__subcmd__server_commands] )) ||
 _rmosh__subcmd__help__subcmd__server_commands() {
-    local commands; commands=()
+    local commands; commands=(
+'new:Start a session\: print \`MOSH CONNECT <port> <key>\`, detach, and wait up to 60 s for a client (Mosh'\''s \`mosh-server new\`)' \
+    )
     _describe -t commands 'rmosh help server commands' commands "$@"
+}
+(( $+functions[_rmosh__subcmd__help__subcmd__server__subcmd__new_commands] )) ||
+_rmosh__subcmd__help__subcmd__server__subcmd__new_commands() {
+    local commands; commands=()
+    _describe -t commands 'rmosh help server new commands' commands "$@"
 }
 (( $+functions[_rmosh__subcmd__server_commands] )) ||
 _rmosh__subcmd__server_commands() {
-    local commands; commands=()
+    local commands; commands=(
+'new:Start a session\: print \`MOSH CONNECT <port> <key>\`, detach, and wait up to 60 s for a client (Mosh'\''s \`mosh-server new\`)' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
     _describe -t commands 'rmosh server commands' commands "$@"
+}
+(( $+functions[_rmosh__subcmd__server__subcmd__help_commands] )) ||
+_rmosh__subcmd__server__subcmd__help_commands() {
+    local commands; commands=(
+'new:Start a session\: print \`MOSH CONNECT <port> <key>\`, detach, and wait up to 60 s for a client (Mosh'\''s \`mosh-server new\`)' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'rmosh server help commands' commands "$@"
+}
+(( $+functions[_rmosh__subcmd__server__subcmd__help__subcmd__help_commands] )) ||
+_rmosh__subcmd__server__subcmd__help__subcmd__help_commands() {
+    local commands; commands=()
+    _describe -t commands 'rmosh server help help commands' commands "$@"
+}
+(( $+functions[_rmosh__subcmd__server__subcmd__help__subcmd__new_commands] )) ||
+_rmosh__subcmd__server__subcmd__help__subcmd__new_commands() {
+    local commands; commands=()
+    _describe -t commands 'rmosh server help new commands' commands "$@"
+}
+(( $+functions[_rmosh__subcmd__server__subcmd__new_commands] )) ||
+_rmosh__subcmd__server__subcmd__new_commands() {
+    local commands; commands=()
+    _describe -t commands 'rmosh server new commands' commands "$@"
 }
 
 if [ "$funcstack[1]" = "_rmosh" ]; then

@@ -44,10 +44,7 @@ impl Attempts {
 }
 
 fn method_names(m: &MethodSet) -> String {
-    m.iter()
-        .map(<&str>::from)
-        .collect::<Vec<_>>()
-        .join(",")
+    m.iter().map(<&str>::from).collect::<Vec<_>>().join(",")
 }
 
 fn rsa_hash(key_alg: &Algorithm, best: Option<Option<HashAlg>>) -> Option<HashAlg> {

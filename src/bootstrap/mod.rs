@@ -2,10 +2,13 @@
 
 pub mod auth;
 pub mod cli;
+pub mod connect;
+pub mod deploy;
 pub mod hostkey;
 pub mod known_hosts;
 pub mod launch;
 pub mod pattern;
 pub mod prompt;
+pub mod remote;
 pub mod session;
 pub mod ssh_config;

@@ -16,7 +16,7 @@ use super::auth;
 use super::hostkey::{self, HostKeyCheck};
 use super::known_hosts;
 use super::ssh_config::{
-    ConfigSource, HostConfig, JumpHost, LocalContext, Proxy, Request, Resolver,
+    AddressFamily, ConfigSource, HostConfig, JumpHost, LocalContext, Proxy, Request, Resolver,
 };
 
 /// The russh event handler: checks the server's host key.
@@ -199,7 +199,7 @@ pub fn connect<'a>(
                 let (stream, addr) = with_timeout(
                     cfg.connect_timeout,
                     &format!("ssh: connect to {target}"),
-                    async { tcp_connect(&cfg.hostname, cfg.port).await },
+                    async { tcp_connect(&cfg.hostname, cfg.port, cfg.address_family).await },
                 )
                 .await?;
                 peer = Some(addr);
@@ -332,7 +332,11 @@ fn resolve_hop(
         .map_err(|e| e.to_string())
 }
 
-async fn tcp_connect(host: &str, port: u16) -> Result<(tokio::net::TcpStream, SocketAddr), String> {
+async fn tcp_connect(
+    host: &str,
+    port: u16,
+    family: AddressFamily,
+) -> Result<(tokio::net::TcpStream, SocketAddr), String> {
     let addrs: Vec<SocketAddr> = match host.parse::<IpAddr>() {
         Ok(ip) => vec![SocketAddr::new(ip, port)],
         Err(_) => tokio::net::lookup_host((host, port))
@@ -340,6 +344,14 @@ async fn tcp_connect(host: &str, port: u16) -> Result<(tokio::net::TcpStream, So
             .map_err(|e| format!("ssh: Could not resolve hostname {host}: {e}"))?
             .collect(),
     };
+    let addrs: Vec<SocketAddr> = addrs
+        .into_iter()
+        .filter(|a| match family {
+            AddressFamily::Any => true,
+            AddressFamily::Inet => a.is_ipv4(),
+            AddressFamily::Inet6 => a.is_ipv6(),
+        })
+        .collect();
     let mut last = format!("ssh: Could not resolve hostname {host}");
     for a in addrs {
         match tokio::net::TcpStream::connect(a).await {

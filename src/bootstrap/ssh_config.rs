@@ -96,6 +96,27 @@ pub enum StrictHostKeyChecking {
     No,
 }
 
+/// `AddressFamily` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AddressFamily {
+    /// IPv4 or IPv6.
+    #[default]
+    Any,
+    /// IPv4 only.
+    Inet,
+    /// IPv6 only.
+    Inet6,
+}
+
+fn parse_family(v: &str) -> Result<AddressFamily, String> {
+    match v.to_ascii_lowercase().as_str() {
+        "any" => Ok(AddressFamily::Any),
+        "inet" => Ok(AddressFamily::Inet),
+        "inet6" => Ok(AddressFamily::Inet6),
+        _ => Err(format!("bad AddressFamily '{v}'")),
+    }
+}
+
 /// One `ProxyJump` hop: `[user@]host[:port]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JumpHost {
@@ -174,6 +195,8 @@ pub struct HostConfig {
     pub kbd_interactive_authentication: bool,
     /// Whether public-key authentication is tried.
     pub pubkey_authentication: bool,
+    /// `AddressFamily`: which IP versions to connect with.
+    pub address_family: AddressFamily,
     /// Notes about configuration the bootstrapper does not act on (e.g. `Match exec`).
     pub warnings: Vec<String>,
 }
@@ -428,6 +451,7 @@ const SINGLE: &[&str] = &[
     "passwordauthentication",
     "kbdinteractiveauthentication",
     "pubkeyauthentication",
+    "addressfamily",
 ];
 
 fn parse_yes_no(v: &str) -> Result<bool, String> {
@@ -573,6 +597,9 @@ impl Collected {
                     }
                     "stricthostkeychecking" => {
                         parse_strict(&first)?;
+                    }
+                    "addressfamily" => {
+                        parse_family(&first)?;
                     }
                     "connecttimeout" | "serveraliveinterval"
                         if !first.eq_ignore_ascii_case("none") =>
@@ -893,6 +920,10 @@ impl<'a> Resolver<'a> {
             password_authentication: flag("passwordauthentication", true)?,
             kbd_interactive_authentication: flag("kbdinteractiveauthentication", true)?,
             pubkey_authentication: flag("pubkeyauthentication", true)?,
+            address_family: match c.get("addressfamily") {
+                Some(v) => parse_family(v).map_err(bad)?,
+                None => AddressFamily::Any,
+            },
             warnings: c.warnings.clone(),
         })
     }
@@ -1167,6 +1198,9 @@ Host c
             vec![PathBuf::from("/home/me/kh"), PathBuf::from("/tmp/kh2")]
         );
         assert!(c.hash_known_hosts);
+        assert_eq!(c.address_family, AddressFamily::Any);
+        let c = resolve_with(&[], "x", &[("AddressFamily", "inet6")]).unwrap();
+        assert_eq!(c.address_family, AddressFamily::Inet6);
         for (v, want) in [
             ("off", StrictHostKeyChecking::No),
             ("no", StrictHostKeyChecking::No),

@@ -1,1 +1,10 @@
 //! tokio UDP drivers around the sans-IO transport core.
+//!
+//! Policy lives in pure code with unit tests ([`ports`], [`hop`]); the
+//! socket code only creates sockets with Mosh's options and moves bytes.
+
+pub mod client;
+pub mod hop;
+pub mod ports;
+pub mod server;
+pub mod socket;

@@ -34,6 +34,8 @@ pub struct Timing {
     pub prediction_time: Option<Instant>,
     /// Whether this is a prediction at all.
     pub active: bool,
+    /// Made on a screen that reflected every unpredicted key (may confirm).
+    pub fresh: bool,
 }
 
 impl Timing {
@@ -43,6 +45,7 @@ impl Timing {
             tentative_until_epoch,
             prediction_time: None,
             active: false,
+            fresh: true,
         }
     }
 
@@ -157,9 +160,11 @@ impl<C: PredictCell> OverlayCell<C> {
         self.timing.clear();
     }
 
-    /// Makes it an active prediction of `epoch`, judged at `frame`.
-    pub fn activate(&mut self, epoch: u64, frame: u64, now: Instant) {
+    /// Makes it an active prediction of `epoch`, judged at `frame`;
+    /// `fresh` when made on an up-to-date screen.
+    pub fn activate(&mut self, epoch: u64, frame: u64, now: Instant, fresh: bool) {
         self.timing.active = true;
+        self.timing.fresh = fresh;
         self.timing.tentative_until_epoch = epoch;
         self.timing.expire(frame, now);
     }
@@ -264,7 +269,7 @@ mod tests {
         let now = Instant::now();
         let mut fb = Grid::new(2, 5);
         let mut p = OverlayCell::<GridCell>::new(1, 1);
-        p.activate(1, 3, now);
+        p.activate(1, 3, now, true);
         p.replacement = cell('x');
         assert_eq!(p.validity(&fb, 0, 2), Validity::Pending);
         assert_eq!(p.validity(&fb, 0, 3), Validity::IncorrectOrExpired);
@@ -278,7 +283,7 @@ mod tests {
         let now = Instant::now();
         let mut fb = Grid::new(1, 5);
         let mut p = OverlayCell::<GridCell>::new(0, 1);
-        p.activate(1, 1, now);
+        p.activate(1, 1, now, true);
         assert_eq!(p.validity(&fb, 0, 1), Validity::CorrectNoCredit, "blank");
         p.replacement = cell('x');
         p.unknown = true;
@@ -297,7 +302,7 @@ mod tests {
     fn reset_with_orig_remembers_the_old_prediction() {
         let now = Instant::now();
         let mut p = OverlayCell::<GridCell>::new(0, 1);
-        p.activate(1, 1, now);
+        p.activate(1, 1, now, true);
         p.replacement = cell('a');
         p.reset_with_orig();
         assert!(!p.timing.active);
@@ -313,7 +318,7 @@ mod tests {
         let now = Instant::now();
         let mut fb = Grid::new(1, 5);
         let mut p = OverlayCell::<GridCell>::new(2, 2);
-        p.activate(2, 1, now);
+        p.activate(2, 1, now, true);
         p.replacement = cell('q');
         p.apply(&mut fb, 0, 1, true);
         assert_eq!(fb.text(0), "");
@@ -327,7 +332,7 @@ mod tests {
         let now = Instant::now();
         let mut fb = Grid::new(1, 5);
         let mut p = OverlayCell::<GridCell>::new(2, 1);
-        p.activate(1, 1, now);
+        p.activate(1, 1, now, true);
         p.apply(&mut fb, 0, 1, true);
         assert!(!fb.underlined(0, 2));
     }

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use super::conditional::{CursorMove, OverlayRow, Validity};
-use super::evidence::{EchoEvidence, prompt_at};
+use super::evidence::{Anchor, EchoEvidence, prompt_at, row_shows_prompt};
 use super::keys::{Key, KeyParser};
 use super::mode::{DisplayPreference, Policy, PredictionConfig};
 use super::screen::{PredictCell, PredictScreen};
@@ -52,12 +52,23 @@ pub struct PredictionEngine<C> {
     /// Expiration frame of the newest keystroke of any kind.
     last_input_frame: u64,
     evidence: EchoEvidence,
-    /// The prompt a tentative epoch started at, proven when it is confirmed.
-    pending_anchor: Option<(u64, String)>,
+    /// Whether the newest key was Enter.
+    last_key_cr: bool,
+    /// The prompt the current hidden epoch's typing began at.
+    anchor: Option<Anchor>,
     /// The prompt an epoch was shown early for, disproven if it goes wrong.
     early_anchor: Option<(u64, String)>,
-    /// Where typing on the current line began: never predict left of it.
-    line_start: Option<(usize, usize)>,
+    /// Where typing on the current line began (row, col, after a proven
+    /// prompt): never predicted to move left of it.
+    line_start: Option<(usize, usize, bool)>,
+    /// Expiration frame of the newest key whose effect was not predicted
+    /// (or whose prediction was discarded): the server's screen is stale
+    /// until the echo ack reaches it.
+    unpredicted_frame: u64,
+    /// Frames of such keys not yet echo-acked, ascending: a prediction
+    /// older than one of them cannot be judged once the echo ack covers it
+    /// (the later key may have changed the cell legitimately).
+    unpredicted: Vec<u64>,
     stats: PredictionStats,
 }
 
@@ -80,9 +91,12 @@ impl<C: PredictCell> PredictionEngine<C> {
             last_size: None,
             last_input_frame: 0,
             evidence: EchoEvidence::default(),
-            pending_anchor: None,
+            last_key_cr: false,
+            anchor: None,
             early_anchor: None,
             line_start: None,
+            unpredicted_frame: 0,
+            unpredicted: Vec::new(),
             stats: PredictionStats::default(),
         }
     }
@@ -143,10 +157,32 @@ impl<C: PredictCell> PredictionEngine<C> {
     pub fn reset(&mut self) {
         self.cursors.clear();
         self.rows.clear();
-        self.pending_anchor = None;
+        self.anchor = None;
         self.early_anchor = None;
         self.line_start = None;
+        self.mark_unpredicted(self.last_input_frame);
         self.become_tentative();
+    }
+
+    /// Keys up to client state `frame` had effects that are not predicted.
+    fn mark_unpredicted(&mut self, frame: u64) {
+        self.unpredicted_frame = self.unpredicted_frame.max(frame);
+        if self.unpredicted.last().is_none_or(|&u| u < frame) {
+            self.unpredicted.push(frame);
+        }
+    }
+
+    /// Whether a prediction judged at `expiration` is judged on a frame
+    /// that may also show the effect of a later unpredicted key, one the
+    /// server had already received (rmosh only): then its cell says nothing
+    /// about the prediction, which is dropped without a verdict.
+    fn ambiguous(&self, expiration: u64) -> bool {
+        let received = self.late_acked.max(self.frame_acked);
+        self.rmosh()
+            && self
+                .unpredicted
+                .iter()
+                .any(|&u| u > expiration && u <= received)
     }
 
     /// Whether any prediction is outstanding.
@@ -190,6 +226,7 @@ impl<C: PredictCell> PredictionEngine<C> {
             self.reset();
             self.parser.reset();
             self.last_input_frame = self.frame_sent + 1;
+            self.mark_unpredicted(self.frame_sent + 1);
             return;
         }
         self.cull(fb, now);
@@ -201,15 +238,35 @@ impl<C: PredictCell> PredictionEngine<C> {
                 if self.experimental() {
                     self.prediction_epoch = self.confirmed_epoch;
                 }
+                let epoch = self.prediction_epoch;
                 self.key(key, fb, now);
+                if self.prediction_epoch != epoch {
+                    self.mark_unpredicted(self.frame_sent + 1);
+                }
+                self.last_key_cr = key == Key::CarriageReturn;
                 self.last_input_frame = self.frame_sent + 1;
             }
         }
         self.keys = keys;
+        if self.rmosh() && self.parser.in_sequence() {
+            // The server already has these bytes (a lone ESC leaves vim's
+            // insert mode at once) even though the key is not complete here.
+            self.become_tentative();
+            self.mark_unpredicted(self.frame_sent + 1);
+            self.last_input_frame = self.frame_sent + 1;
+        }
     }
 
     fn key<S: PredictScreen<Cell = C>>(&mut self, key: Key, fb: &S, now: Instant) {
         let rmosh = self.rmosh();
+        let edits_line = match key {
+            Key::Print(ch) => is_narrow(ch),
+            Key::Backspace | Key::Left { plain: true } | Key::Right { plain: true } => true,
+            _ => false,
+        };
+        if rmosh && edits_line {
+            self.note_epoch_start(fb);
+        }
         match key {
             Key::Print(ch) => {
                 if !is_narrow(ch) {
@@ -217,25 +274,23 @@ impl<C: PredictCell> PredictionEngine<C> {
                     self.become_tentative();
                     return;
                 }
-                if rmosh {
-                    self.note_epoch_start(fb);
-                }
                 self.init_cursor(fb);
                 self.print(ch, fb, now);
             }
+            Key::Backspace | Key::Left { plain: true } if rmosh && self.at_line_start(fb) => {
+                self.line_edge_key(fb, now);
+            }
+            Key::Right { plain: true } if rmosh && self.at_text_end(fb) => {
+                self.line_edge_key(fb, now);
+            }
+            Key::Left { plain: false } | Key::Right { plain: false } if rmosh => {
+                self.become_tentative();
+            }
             Key::Backspace => {
                 self.init_cursor(fb);
-                if rmosh && self.at_line_start() {
-                    self.become_tentative();
-                    return;
-                }
                 self.backspace(fb, now);
             }
-            Key::Right { plain } => {
-                if rmosh && (!plain || self.blank_under_cursor(fb)) {
-                    self.become_tentative();
-                    return;
-                }
+            Key::Right { .. } => {
                 self.init_cursor(fb);
                 let width = fb.width();
                 let frame = self.frame_sent + 1;
@@ -246,16 +301,8 @@ impl<C: PredictCell> PredictionEngine<C> {
                     self.stats.predicted_keys += 1;
                 }
             }
-            Key::Left { plain } => {
-                if rmosh && !plain {
-                    self.become_tentative();
-                    return;
-                }
+            Key::Left { .. } => {
                 self.init_cursor(fb);
-                if rmosh && self.at_line_start() {
-                    self.become_tentative();
-                    return;
-                }
                 let frame = self.frame_sent + 1;
                 let c = self.cursor_mut();
                 if c.col > 0 {
@@ -273,61 +320,127 @@ impl<C: PredictCell> PredictionEngine<C> {
         }
     }
 
-    /// The first printable key of a hidden epoch: if the screen is settled
-    /// at a prompt where typing was echoed before, show the epoch at once.
+    /// The first editing key of a hidden epoch: if it is typed right
+    /// after a prompt at which typing was echoed before, the epoch is shown
+    /// as soon as the echo ack covers every earlier key and the prompt is
+    /// still there (at once if it already does). See docs/prediction.md.
     fn note_epoch_start<S: PredictScreen<Cell = C>>(&mut self, fb: &S) {
-        if self.prediction_epoch <= self.confirmed_epoch
-            || self
-                .pending_anchor
-                .as_ref()
-                .is_some_and(|a| a.0 == self.prediction_epoch)
-        {
+        let epoch = self.prediction_epoch;
+        if epoch <= self.confirmed_epoch || self.anchor.as_ref().is_some_and(|a| a.epoch == epoch) {
             return;
         }
-        let settled = self.late_acked >= self.last_input_frame
-            && !self.cells_active()
-            && self
-                .cursors
-                .last()
-                .is_none_or(|c| (c.row, c.col) == fb.cursor());
-        if !settled {
-            return;
-        }
-        self.line_start = Some(fb.cursor());
+        let (row, col) = fb.cursor();
         let Some(prompt) = prompt_at(fb) else {
             return;
         };
-        if self.evidence.proven(&prompt) {
-            self.confirmed_epoch = self.prediction_epoch;
+        if self.late_acked >= self.last_input_frame {
+            // Every key is echo-acked: cursor guesses still waiting (a
+            // re-anchor after a discarded epoch) describe an older screen.
+            self.cursors.clear();
+        }
+        match self.cursors.last_mut() {
+            None => {}
+            Some(c) if (c.row, c.col) == (row, col) => {}
+            // Enter was typed and a prompt already shows on the row Enter
+            // moves to: type after that prompt, not at column 0.
+            Some(c)
+                if self.last_key_cr
+                    && c.row == row
+                    && c.col == 0
+                    && c.timing.tentative_until_epoch == epoch =>
+            {
+                c.col = col;
+                if let Some(r) = self.rows.iter_mut().find(|r| r.row == row) {
+                    for cell in &mut r.cells {
+                        if cell.timing.tentative_until_epoch == epoch {
+                            cell.reset();
+                        }
+                    }
+                }
+            }
+            Some(_) => return,
+        }
+        let proven = self.evidence.proven(&prompt);
+        self.line_start = Some((row, col, proven));
+        self.anchor = Some(Anchor {
+            epoch,
+            proven,
+            prompt,
+            row,
+            col,
+            required_ack: self.last_input_frame,
+        });
+        self.confirm_anchor_if_settled(fb);
+    }
+
+    /// Shows the anchored epoch once the screen is known to reflect every
+    /// key typed before it and still shows the proven prompt.
+    fn confirm_anchor_if_settled<S: PredictScreen<Cell = C>>(&mut self, fb: &S) {
+        let Some(a) = &self.anchor else { return };
+        if !a.proven || a.epoch <= self.confirmed_epoch || self.late_acked < a.required_ack {
+            return;
+        }
+        if row_shows_prompt(fb, a.row, a.col, &a.prompt) {
+            self.confirmed_epoch = a.epoch;
             self.stats.early_confirmations += 1;
-            self.early_anchor = Some((self.prediction_epoch, prompt));
-        } else {
-            self.pending_anchor = Some((self.prediction_epoch, prompt));
+            self.early_anchor = Some((a.epoch, a.prompt.clone()));
         }
+        self.anchor = None;
     }
 
-    fn at_line_start(&self) -> bool {
-        match (self.line_start, self.cursors.last()) {
-            (Some((row, col)), Some(c)) => c.row == row && c.col <= col,
-            _ => false,
-        }
+    /// Where the next key acts: the newest cursor guess, else the server's cursor.
+    fn predicted_cursor<S: PredictScreen<Cell = C>>(&self, fb: &S) -> (usize, usize) {
+        self.cursors.last().map_or(fb.cursor(), |c| (c.row, c.col))
     }
 
-    /// Whether the cell under the predicted cursor is (predicted) blank:
-    /// a shell or editor will not move right past the end of the text.
-    fn blank_under_cursor<S: PredictScreen<Cell = C>>(&self, fb: &S) -> bool {
-        let (row, col) = self.cursors.last().map_or(fb.cursor(), |c| (c.row, c.col));
-        let predicted = self
-            .rows
-            .iter()
-            .find(|r| r.row == row)
-            .and_then(|r| r.cells.get(col))
-            .filter(|c| c.timing.active);
-        match predicted {
-            Some(p) if p.unknown => true,
-            Some(p) => p.replacement.is_blank(),
-            None => fb.cell(row, col).is_none_or(|c| c.is_blank()),
+    fn at_line_start<S: PredictScreen<Cell = C>>(&self, fb: &S) -> bool {
+        let (row, col) = self.predicted_cursor(fb);
+        self.line_start
+            .is_some_and(|(r, c, _)| r == row && col <= c)
+    }
+
+    /// Whether the predicted cursor is past the end of the text on its row
+    /// (nothing but blanks, predicted or real, from it to the row's end).
+    fn at_text_end<S: PredictScreen<Cell = C>>(&self, fb: &S) -> bool {
+        let (row, col) = self.predicted_cursor(fb);
+        let predicted = self.rows.iter().find(|r| r.row == row);
+        (col..fb.width()).all(|c| {
+            match predicted
+                .and_then(|r| r.cells.get(c))
+                .filter(|p| p.timing.active && !p.unknown)
+            {
+                Some(p) => p.replacement.is_blank(),
+                // Unknown (shifted off the row's end) or not predicted: the server's cell.
+                None => fb.cell(row, c).is_none_or(|cell| cell.is_blank()),
+            }
+        })
+    }
+
+    /// Backspace or left arrow at the start of the input, right arrow at its
+    /// end: after a proven prompt (a line editor) nothing happens, which is
+    /// predicted (and checked: the cursor must stay); elsewhere the effect
+    /// is unknown.
+    fn line_edge_key<S: PredictScreen<Cell = C>>(&mut self, fb: &S, now: Instant) {
+        let (row, _) = self.predicted_cursor(fb);
+        let on_proven_line = self
+            .line_start
+            .is_some_and(|(r, _, proven)| proven && r == row);
+        if !on_proven_line {
+            self.become_tentative();
+            return;
         }
+        self.init_cursor(fb);
+        let frame = self.frame_sent + 1;
+        self.cursor_mut().timing.expire(frame, now);
+        self.stats.predicted_keys += 1;
+    }
+
+    /// Whether a prediction made now rests on an up-to-date screen: every
+    /// key whose effect was not predicted has been echo-acked. Only such a
+    /// prediction can confirm its epoch (rmosh), so a coincidental match on
+    /// a stale screen never unhides a guess.
+    fn fresh(&self) -> bool {
+        self.config.policy == Policy::MoshCompatible || self.late_acked >= self.unpredicted_frame
     }
 
     fn cursor_mut(&mut self) -> &mut CursorMove {
@@ -387,6 +500,7 @@ impl<C: PredictCell> PredictionEngine<C> {
         }
         let epoch = self.prediction_epoch;
         let frame = self.frame_sent + 1;
+        let fresh = self.fresh();
         let rightmost = if self.config.overwrite {
             col
         } else {
@@ -403,7 +517,7 @@ impl<C: PredictCell> PredictionEngine<C> {
                 continue;
             };
             cell.reset_with_orig();
-            cell.activate(epoch, frame, now);
+            cell.activate(epoch, frame, now, fresh);
             if let Some(orig) = fb.cell(row, i) {
                 cell.original_contents.push(orig.clone());
             }
@@ -435,7 +549,7 @@ impl<C: PredictCell> PredictionEngine<C> {
         }
         if let Some(cell) = cells.get_mut(col) {
             cell.reset_with_orig();
-            cell.activate(epoch, frame, now);
+            cell.activate(epoch, frame, now, fresh);
             cell.replacement.set_renditions(rend);
             cell.replacement.set_char(ch);
             if let Some(orig) = fb.cell(row, col) {
@@ -461,6 +575,7 @@ impl<C: PredictCell> PredictionEngine<C> {
         }
         let frame = self.frame_sent + 1;
         let epoch = self.prediction_epoch;
+        let fresh = self.fresh();
         let c = self.cursor_mut();
         c.col -= 1;
         c.timing.expire(frame, now);
@@ -470,7 +585,7 @@ impl<C: PredictCell> PredictionEngine<C> {
         if self.config.overwrite {
             if let Some(cell) = cells.get_mut(col) {
                 cell.reset_with_orig();
-                cell.activate(epoch, frame, now);
+                cell.activate(epoch, frame, now, fresh);
                 let orig = fb.cell(row, col).cloned().unwrap_or_else(C::blank);
                 cell.replacement = orig.clone();
                 cell.replacement.set_char(' ');
@@ -490,7 +605,7 @@ impl<C: PredictCell> PredictionEngine<C> {
                     continue;
                 };
                 cell.reset_with_orig();
-                cell.activate(epoch, frame, now);
+                cell.activate(epoch, frame, now, fresh);
                 if let Some(orig) = fb.cell(row, i) {
                     cell.original_contents.push(orig.clone());
                 }
@@ -540,6 +655,7 @@ impl<C: PredictCell> PredictionEngine<C> {
     /// re-anchors the cursor prediction at the server's cursor.
     fn kill_epoch<S: PredictScreen<Cell = C>>(&mut self, epoch: u64, fb: &S) {
         let keep_below = epoch.saturating_sub(1);
+        self.mark_unpredicted(self.last_input_frame);
         self.cursors.retain(|c| !c.timing.tentative(keep_below));
         let (row, col) = fb.cursor();
         self.cursors.push(CursorMove::new(
@@ -555,8 +671,8 @@ impl<C: PredictCell> PredictionEngine<C> {
                 }
             }
         }
-        if self.pending_anchor.as_ref().is_some_and(|a| a.0 >= epoch) {
-            self.pending_anchor = None;
+        if self.anchor.as_ref().is_some_and(|a| a.epoch >= epoch) {
+            self.anchor = None;
         }
         self.become_tentative();
     }
@@ -584,6 +700,11 @@ impl<C: PredictCell> PredictionEngine<C> {
                 let verdict = self.rows[ri].cells[ci].validity(fb, row, self.late_acked);
                 let timing = self.rows[ri].cells[ci].timing.clone();
                 match verdict {
+                    Validity::IncorrectOrExpired | Validity::Correct | Validity::Pending
+                        if self.ambiguous(timing.expiration_frame) =>
+                    {
+                        self.rows[ri].cells[ci].reset();
+                    }
                     Validity::IncorrectOrExpired => {
                         if timing.tentative(self.confirmed_epoch) {
                             self.stats.hidden_mispredictions += 1;
@@ -611,14 +732,16 @@ impl<C: PredictCell> PredictionEngine<C> {
                             }
                         }
                     }
+                    Validity::Correct if !timing.fresh => {
+                        self.rows[ri].cells[ci].reset();
+                    }
                     Validity::Correct => {
                         self.stats.confirmed += 1;
                         let epoch = timing.tentative_until_epoch;
-                        if let Some((e, prompt)) = self.pending_anchor.take() {
-                            if e == epoch {
-                                self.evidence.prove(prompt);
-                            } else {
-                                self.pending_anchor = Some((e, prompt));
+                        if let Some(a) = self.anchor.take_if(|a| a.epoch == epoch) {
+                            // Typing after this prompt was echoed: remember it.
+                            if row_shows_prompt(fb, a.row, a.col, &a.prompt) {
+                                self.evidence.prove(a.prompt);
                             }
                         }
                         if epoch > self.confirmed_epoch {
@@ -649,6 +772,7 @@ impl<C: PredictCell> PredictionEngine<C> {
 
         if let Some(last) = self.cursors.last()
             && last.validity(fb, self.late_acked) == Validity::IncorrectOrExpired
+            && !self.ambiguous(last.timing.expiration_frame)
         {
             if last.timing.tentative(self.confirmed_epoch) {
                 self.stats.hidden_mispredictions += 1;
@@ -663,8 +787,19 @@ impl<C: PredictCell> PredictionEngine<C> {
             }
         }
         let late_acked = self.late_acked;
-        self.cursors
-            .retain(|c| c.validity(fb, late_acked) == Validity::Pending);
+        let cursors = std::mem::take(&mut self.cursors);
+        self.cursors = cursors
+            .into_iter()
+            .filter(|c| {
+                c.validity(fb, late_acked) == Validity::Pending
+                    && !self.ambiguous(c.timing.expiration_frame)
+            })
+            .collect();
+        if self.rmosh() {
+            self.confirm_anchor_if_settled(fb);
+        }
+        let late_acked = self.late_acked;
+        self.unpredicted.retain(|&u| u > late_acked);
     }
 
     /// Draws the shown predictions over `fb` (a copy of the server's frame).
@@ -1076,13 +1211,73 @@ mod tests {
     }
 
     #[test]
-    fn a_prompt_is_not_trusted_while_keystrokes_are_unechoed() {
+    fn a_prompt_is_trusted_only_once_earlier_keys_are_echo_acked() {
         let mut r = rig();
         prove_prompt(&mut r);
-        // Enter typed, its effect not yet seen: the old prompt is stale.
+        // Up arrow (unpredictable) then a key: the screen may be stale.
         r.typed("\x1b[A");
         r.typed("x");
         assert_eq!(r.shown().text(1), "$");
+        r.frame(r.sent - 1);
+        assert_eq!(r.shown().text(1), "$ x", "up arrow acked, prompt unchanged");
+    }
+
+    #[test]
+    fn a_key_that_changed_the_prompt_line_cancels_the_early_show() {
+        let mut r = rig();
+        prove_prompt(&mut r);
+        r.typed("\x12"); // Ctrl-R: bash replaces the line
+        r.typed("x");
+        r.fb.rows[1] = Grid::new(1, 10).rows[0].clone();
+        r.fb.cursor = (1, 0);
+        r.fb.type_str("(rev)`': ");
+        r.frame(r.sent - 1);
+        assert_eq!(r.shown().text(1), "(rev)`':");
+        assert_eq!(r.e.stats().early_confirmations, 0);
+    }
+
+    #[test]
+    fn typing_right_after_enter_shows_once_enter_is_echo_acked() {
+        let mut r = rig();
+        prove_prompt(&mut r);
+        r.typed("ls");
+        r.fb.type_str("ls");
+        r.frame(r.sent);
+        r.typed("\r");
+        // The new prompt is on screen, but Enter is not echo-acked yet.
+        r.fb.cursor = (2, 0);
+        r.fb.type_str("$ ");
+        r.frame(r.sent - 1);
+        r.typed("p");
+        assert_eq!(r.shown().text(2), "$", "hidden until Enter is acked");
+        r.frame(r.sent - 1);
+        let g = r.shown();
+        assert_eq!(g.text(2), "$ p", "typed after the prompt, not at column 0");
+        assert_eq!(g.cursor, (2, 3));
+        assert_eq!(r.e.stats().early_confirmations, 2);
+    }
+
+    #[test]
+    fn enter_on_the_bottom_row_then_typing_at_the_new_prompt() {
+        let mut r = rig();
+        r.fb = Grid::new(2, 10);
+        r.fb.cursor = (1, 0);
+        r.fb.type_str("$ ");
+        r.frame(0);
+        r.typed("a");
+        r.fb.type_str("a");
+        r.frame(r.sent);
+        r.typed("\r");
+        // Scrolled: the new prompt on the bottom row.
+        r.fb.rows[0] = r.fb.rows[1].clone();
+        r.fb.rows[1] = Grid::new(1, 10).rows[0].clone();
+        r.fb.cursor = (1, 0);
+        r.fb.type_str("$ ");
+        r.typed("b");
+        r.frame(r.sent - 1);
+        let g = r.shown();
+        assert_eq!(g.text(1), "$ b", "the blank-row guess for Enter is dropped");
+        assert_eq!(r.e.stats().shown_mispredictions, 0);
     }
 
     #[test]
@@ -1114,5 +1309,80 @@ mod tests {
         m.typed("\x7f\x7f");
         assert_eq!(m.shown().text(0), "$", "Mosh erases the prompt's space");
         assert_eq!(m.shown().cursor, (0, 1));
+    }
+
+    #[test]
+    fn a_match_on_a_stale_screen_does_not_confirm() {
+        let mut r = rig();
+        r.typed("\t"); // Tab: its effect is unknown
+        r.typed("b");
+        // The server shows "b" where it was predicted, but the frame's echo
+        // ack does not cover the Tab the prediction was made without.
+        r.fb.type_str("b");
+        r.e.set_echo_ack(0);
+        r.e.set_frame_acked(0);
+        r.e.rows[0].cells[2].timing.expiration_frame = 0;
+        r.e.cull(&r.fb, r.now);
+        assert_eq!(r.e.stats().confirmed, 0, "stale: no credit");
+        let mut m = mosh();
+        m.typed("\t");
+        m.typed("b");
+        m.fb.type_str("b");
+        m.e.rows[0].cells[2].timing.expiration_frame = 0;
+        m.e.cull(&m.fb, m.now);
+        assert_eq!(m.e.stats().confirmed, 1, "Mosh takes the coincidence");
+    }
+
+    #[test]
+    fn a_frame_showing_a_later_unpredicted_key_judges_nothing_before_it() {
+        let mut r = rig();
+        prove_prompt(&mut r);
+        r.typed("v");
+        assert_eq!(r.shown().text(1), "$ v");
+        r.typed("\r");
+        // The server got Enter (acked) and cleared the screen; the echo ack
+        // only covers "v". The "v" guess is dropped, not called wrong.
+        r.fb = Grid::new(4, 10);
+        r.fb.type_str("~");
+        r.e.set_frame_acked(r.sent);
+        r.frame(r.sent - 1);
+        assert_eq!(r.e.stats().shown_mispredictions, 0);
+        assert_eq!(r.shown().text(1), "");
+        assert_eq!(r.shown().text(0), "~");
+    }
+
+    #[test]
+    fn a_lone_escape_at_the_end_of_a_read_starts_a_new_epoch() {
+        let mut r = rig();
+        r.typed("a");
+        r.fb.type_str("a");
+        r.frame(1);
+        r.typed("\x1b");
+        r.typed("b");
+        assert_eq!(r.shown().text(0), "$ a", "after ESC: hidden");
+        let mut m = mosh();
+        m.typed("a");
+        m.fb.type_str("a");
+        m.frame(1);
+        m.typed("\x1b");
+        m.typed("[C");
+        assert_eq!(
+            m.e.prediction_epoch, m.e.confirmed_epoch,
+            "split arrow, Mosh"
+        );
+    }
+
+    #[test]
+    fn edges_of_a_proven_line_are_predicted_as_staying_put() {
+        let mut r = rig();
+        prove_prompt(&mut r);
+        r.typed("\x7f");
+        r.typed("\x1bOD");
+        r.typed("l");
+        assert_eq!(r.shown().text(1), "$ l", "still shown at once");
+        r.typed("\x1bOC");
+        r.typed("s");
+        assert_eq!(r.shown().text(1), "$ ls");
+        assert_eq!(r.shown().cursor, (1, 4));
     }
 }

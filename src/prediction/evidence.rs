@@ -25,6 +25,24 @@ pub fn prompt_at<S: PredictScreen>(fb: &S) -> Option<String> {
     if row >= fb.height() || col >= fb.width() {
         return None;
     }
+    let text = row_prefix(fb, row, col)?;
+    let rest_blank = (col..fb.width()).all(|c| fb.cell(row, c).is_some_and(|cell| cell.is_blank()));
+    // Prompts end in a space or a sign ("$ ", "Password: ", ":", ">>> "),
+    // not in the middle of a word someone is typing into an editor.
+    let ends_like_prompt = text
+        .chars()
+        .next_back()
+        .is_some_and(|c| c == ' ' || c.is_ascii_punctuation());
+    (rest_blank && ends_like_prompt && !text.trim().is_empty()).then_some(text)
+}
+
+/// Whether `row` of the screen shows exactly `prompt` in its first `col` cells.
+pub fn row_shows_prompt<S: PredictScreen>(fb: &S, row: usize, col: usize, prompt: &str) -> bool {
+    row_prefix(fb, row, col).is_some_and(|t| t == prompt)
+}
+
+/// The text of the first `col` cells of `row` (blanks as spaces).
+fn row_prefix<S: PredictScreen>(fb: &S, row: usize, col: usize) -> Option<String> {
     let mut text = String::new();
     for c in 0..col {
         let cell = fb.cell(row, c)?;
@@ -34,8 +52,24 @@ pub fn prompt_at<S: PredictScreen>(fb: &S) -> Option<String> {
             text.push_str(cell.contents());
         }
     }
-    let rest_blank = (col..fb.width()).all(|c| fb.cell(row, c).is_some_and(|cell| cell.is_blank()));
-    (rest_blank && !text.trim().is_empty()).then_some(text)
+    Some(text)
+}
+
+/// The prompt a hidden epoch's first key was typed at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Anchor {
+    /// The epoch.
+    pub epoch: u64,
+    /// Whether typing after this prompt was echoed before.
+    pub proven: bool,
+    /// The prompt text.
+    pub prompt: String,
+    /// The row the prompt is on.
+    pub row: usize,
+    /// The column typing starts at (the prompt's length in cells).
+    pub col: usize,
+    /// The echo ack that covers every key typed before the epoch.
+    pub required_ack: u64,
 }
 
 /// Prompts at which typing has been seen echoed.
@@ -80,6 +114,11 @@ mod tests {
         assert_eq!(prompt_at(&fb), Some("$ ".to_owned()));
         fb.put(1, 5, 'x');
         assert_eq!(prompt_at(&fb), None, "text after the cursor");
+        let mut fb = Grid::new(3, 10);
+        fb.type_str("hel");
+        assert_eq!(prompt_at(&fb), None, "in the middle of a word");
+        fb.type_str(":");
+        assert_eq!(prompt_at(&fb), Some("hel:".to_owned()));
     }
 
     #[test]

@@ -100,6 +100,11 @@ impl KeyParser {
         Self::default()
     }
 
+    /// Whether an escape sequence (possibly a lone ESC key) is still open.
+    pub fn in_sequence(&self) -> bool {
+        self.state != State::Ground
+    }
+
     /// Forgets any partial sequence (after a paste, which is not parsed).
     pub fn reset(&mut self) {
         *self = Self::default();
@@ -303,6 +308,13 @@ mod tests {
     #[test]
     fn lone_escape_waits_for_the_next_byte() {
         assert_eq!(keys(b"\x1b"), vec![]);
+        let mut p = KeyParser::new();
+        let mut out = Vec::new();
+        p.feed(0x1b, &mut out);
+        assert!(p.in_sequence());
+        p.feed(b'[', &mut out);
+        p.feed(b'C', &mut out);
+        assert!(!p.in_sequence());
         // ESC ESC restarts; the second ESC plus 'i' is one sequence (vim: leave insert, 'i').
         assert_eq!(keys(b"\x1b\x1bi"), vec![Key::Other]);
     }

@@ -1,0 +1,128 @@
+//! Running commands on the remote side over exec channels: capturing output
+//! (optionally feeding stdin with a progress callback), and the pty-backed
+//! server launch that stops at `MOSH CONNECT`.
+
+use std::time::Duration;
+
+use russh::ChannelMsg;
+use russh::client::{Handle, Handler};
+
+use super::launch::{self, Scan};
+
+/// The output and exit status of a remote command.
+#[derive(Debug)]
+pub struct Output {
+    /// Exit status, if the server sent one.
+    pub status: Option<u32>,
+    /// stdout and stderr, merged.
+    pub bytes: Vec<u8>,
+}
+
+/// Runs `cmd` without a pty, sending `input` on stdin (then EOF), and collects
+/// everything it prints. `progress(sent, total)` is called as input goes out.
+pub async fn exec_capture<H: Handler>(
+    handle: &Handle<H>,
+    cmd: &str,
+    input: Option<&[u8]>,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Output, String> {
+    let mut ch = handle
+        .channel_open_session()
+        .await
+        .map_err(|e| format!("cannot open an SSH channel: {e}"))?;
+    ch.exec(true, cmd)
+        .await
+        .map_err(|e| format!("cannot run a remote command: {e}"))?;
+    if let Some(data) = input {
+        let total = data.len();
+        let mut sent = 0;
+        for chunk in data.chunks(256 * 1024) {
+            ch.data(chunk)
+                .await
+                .map_err(|e| format!("sending to the remote failed: {e}"))?;
+            sent += chunk.len();
+            progress(sent, total);
+        }
+    }
+    ch.eof()
+        .await
+        .map_err(|e| format!("sending to the remote failed: {e}"))?;
+    let mut out = Output {
+        status: None,
+        bytes: Vec::new(),
+    };
+    while let Some(msg) = ch.wait().await {
+        match msg {
+            ChannelMsg::Data { data } => out.bytes.extend_from_slice(&data),
+            ChannelMsg::ExtendedData { data, .. } => out.bytes.extend_from_slice(&data),
+            ChannelMsg::ExitStatus { exit_status } => out.status = Some(exit_status),
+            ChannelMsg::Close => break,
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// Local terminal size, or 80×24 when stdout is not a terminal.
+fn window_size() -> (u32, u32) {
+    // SAFETY: winsize is plain data; ioctl fills it or fails.
+    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+    // SAFETY: TIOCGWINSZ on fd 1 with a valid winsize pointer.
+    let ok = unsafe { libc::ioctl(1, libc::TIOCGWINSZ, &mut ws) } == 0;
+    if ok && ws.ws_col > 0 && ws.ws_row > 0 {
+        (u32::from(ws.ws_col), u32::from(ws.ws_row))
+    } else {
+        (80, 24)
+    }
+}
+
+/// Runs the server launch command with a pty (like `ssh -tt`) and reads until
+/// `MOSH CONNECT`, then lets the remote finish detaching (briefly) so the
+/// server's parent is not hung up on mid-fork.
+pub async fn launch_server<H: Handler>(handle: &Handle<H>, cmd: &str) -> Result<Scan, String> {
+    let mut ch = handle
+        .channel_open_session()
+        .await
+        .map_err(|e| format!("cannot open an SSH channel: {e}"))?;
+    let term = std::env::var("TERM").unwrap_or_else(|_| "xterm".into());
+    let (cols, rows) = window_size();
+    ch.request_pty(false, &term, cols, rows, 0, 0, &[])
+        .await
+        .map_err(|e| format!("cannot allocate a remote pty: {e}"))?;
+    ch.exec(true, cmd)
+        .await
+        .map_err(|e| format!("cannot start the remote server: {e}"))?;
+    let mut buf = Vec::new();
+    let mut finished = false;
+    while let Some(msg) = ch.wait().await {
+        match msg {
+            ChannelMsg::Data { data } => buf.extend_from_slice(&data),
+            ChannelMsg::ExtendedData { data, .. } => buf.extend_from_slice(&data),
+            ChannelMsg::Eof | ChannelMsg::Close => {
+                finished = true;
+                break;
+            }
+            _ => {}
+        }
+        if launch::scan(&buf, false).connect.is_some() {
+            break;
+        }
+    }
+    if !finished {
+        // Drain what follows (the server's detach banner) until the remote
+        // command ends; give up quietly after a moment.
+        let drain = async {
+            while let Some(msg) = ch.wait().await {
+                if matches!(
+                    msg,
+                    ChannelMsg::Eof | ChannelMsg::Close | ChannelMsg::ExitStatus { .. }
+                ) {
+                    break;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(2), drain).await;
+    }
+    let _ = ch.close().await;
+    Ok(launch::scan(&buf, true))
+}

@@ -1,0 +1,155 @@
+//! Whole sessions through `rmosh connect`: against Debian's mosh-server, and
+//! with rmosh deploying itself to a host that has no server.
+
+mod bootstrap_common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use bootstrap_common::*;
+
+/// Runs `cmd` (a shell command line) in a pseudo-terminal via script(1).
+fn in_pty(cmd: &str) -> Command {
+    assert!(
+        Path::new("/usr/bin/script").exists(),
+        "script(1) is missing (bsdutils)"
+    );
+    let mut c = Command::new("/usr/bin/script");
+    c.args(["-qfec", cmd, "/dev/null"]);
+    c
+}
+
+fn shell_words(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| format!("'{}'", w.replace('\'', r"'\''")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn session_with_debian_mosh_server_prints_the_marker() {
+    assert!(
+        Path::new("/usr/bin/mosh-server").exists() && Path::new("/usr/bin/mosh-client").exists(),
+        "Debian's mosh is missing: apt-get install mosh"
+    );
+    let s = Sshd::start("e2e-debian", "");
+    s.trust_host_key();
+    // No --server: the remote has only Debian's mosh-server on its PATH.
+    let words = vec![
+        env!("CARGO_BIN_EXE_rmosh").to_string(),
+        "connect".into(),
+        "--ssh-port".into(),
+        s.port.to_string(),
+        "-F".into(),
+        s.path("empty_config").display().to_string(),
+        "-i".into(),
+        s.path("user_key").display().to_string(),
+        "-o".into(),
+        format!("UserKnownHostsFile={}", s.path("known_hosts").display()),
+        "--client".into(),
+        "/usr/bin/mosh-client".into(),
+        "127.0.0.1".into(),
+        "--".into(),
+        "sh".into(),
+        "-c".into(),
+        "echo bootstrap-marker-$((6*7))".into(),
+    ];
+    let mut c = in_pty(&format!(
+        "stty rows 24 cols 80; exec {}",
+        shell_words(&words)
+    ));
+    c.env("HOME", s.path("home"))
+        .env("LANG", "C.UTF-8")
+        .env("TERM", "xterm-256color")
+        .env_remove("SSH_AUTH_SOCK")
+        .env_remove("LC_ALL");
+    let out = run(c, Duration::from_secs(30));
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    // The remote shell did the arithmetic: the command really ran there.
+    assert!(all.contains("bootstrap-marker-42"), "{all}");
+}
+
+#[test]
+fn self_deploy_when_the_remote_has_no_server() {
+    // The remote PATH holds only the tools deploying needs: no rmosh, no mosh-server.
+    let rbin = std::env::temp_dir().join(format!("rmosh-bt-rbin-{}", std::process::id()));
+    std::fs::create_dir_all(&rbin).expect("mkdir");
+    for tool in [
+        "sh",
+        "uname",
+        "cat",
+        "mkdir",
+        "chmod",
+        "mv",
+        "rm",
+        "cut",
+        "sha256sum",
+    ] {
+        let _ = std::os::unix::fs::symlink(format!("/usr/bin/{tool}"), rbin.join(tool));
+    }
+    let s = Sshd::start("deploy", &format!("SetEnv PATH={}", rbin.display()));
+    assert!(
+        Command::new("id")
+            .arg(TEST_USER)
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false),
+        "user {TEST_USER} is missing: run .ci/setup.d/bootstrap.sh as root"
+    );
+    s.trust_host_key();
+    let home = Path::new("/home").join(TEST_USER);
+    let deployed = home.join(format!(
+        ".local/share/rmosh/bin/rmosh-{}",
+        env!("CARGO_PKG_VERSION")
+    ));
+    let _ = std::fs::remove_file(&deployed);
+    let base: Vec<String> = vec![
+        "--ssh-port".into(),
+        s.port.to_string(),
+        "-F".into(),
+        s.path("empty_config").display().to_string(),
+        "-i".into(),
+        s.path("user_key").display().to_string(),
+        "-l".into(),
+        TEST_USER.into(),
+        "-o".into(),
+        format!("UserKnownHostsFile={}", s.path("known_hosts").display()),
+        "--client".into(),
+        s.path("client.sh").display().to_string(),
+    ];
+    // --deploy=never: a clear refusal, nothing copied.
+    let mut c = s.rmosh();
+    c.args(&base)
+        .args(["--deploy=never", "127.0.0.1", "--", "true"]);
+    let out = run(c, Duration::from_secs(30));
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Neither rmosh nor mosh-server"),
+        "{}",
+        text(&out)
+    );
+    assert!(!deployed.exists());
+    // Default (auto): deploy, then run the copy.
+    let mut c = s.rmosh();
+    c.args(&base).args(["127.0.0.1", "--", "true"]);
+    let out = run(c, Duration::from_secs(60));
+    let all = text(&out);
+    let ours = std::fs::read(env!("CARGO_BIN_EXE_rmosh")).expect("read rmosh");
+    let theirs = std::fs::read(&deployed).unwrap_or_else(|_| panic!("not deployed\n{all}"));
+    assert!(ours == theirs, "deployed copy differs\n{all}");
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::metadata(&deployed).expect("stat");
+    assert_eq!(meta.permissions().mode() & 0o777, 0o755);
+    // No temporary upload is left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(deployed.parent().expect("dir"))
+        .expect("list")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".rmosh-upload"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let _ = std::fs::remove_file(&deployed);
+    let _ = std::fs::remove_dir_all(&rbin);
+}

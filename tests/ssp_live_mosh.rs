@@ -1,0 +1,268 @@
+//! Live interop: our client core and UDP driver against Debian's stock
+//! `mosh-server` 1.4.0 on 127.0.0.1. It types a command, finds its output in
+//! the host bytes, changes its own source port, types again, and shuts down
+//! cleanly; the stock server must then exit. FAILS if mosh-server is missing.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use prost::Message;
+use rmosh::net::client::ClientSockets;
+use rmosh::sync::user_stream::UserStream;
+use rmosh::transport::connection::{Connection, Side};
+use rmosh::transport::key::Base64Key;
+use rmosh::transport::message::HostMessage;
+use rmosh::transport::state::{ApplyError, State};
+
+const MOSH_SERVER: &str = "/usr/bin/mosh-server";
+
+/// The server's object as raw host bytes: every `hostbytes` payload along
+/// the state chain, concatenated (no emulator needed to spot a marker).
+#[derive(Debug, Clone, PartialEq, Default)]
+struct HostCollector {
+    bytes: Vec<u8>,
+    echo_ack: u64,
+    size: Option<(i32, i32)>,
+    echo_ack_decreased: bool,
+}
+
+impl State for HostCollector {
+    fn diff_from(&self, base: &Self) -> Vec<u8> {
+        let msg = HostMessage {
+            instruction: vec![rmosh::transport::message::HostInstruction {
+                hostbytes: Some(rmosh::transport::message::HostBytes {
+                    hoststring: Some(
+                        self.bytes
+                            .get(base.bytes.len()..)
+                            .unwrap_or_default()
+                            .to_vec(),
+                    ),
+                }),
+                ..Default::default()
+            }],
+        };
+        if self == base {
+            Vec::new()
+        } else {
+            msg.encode_to_vec()
+        }
+    }
+
+    fn apply(&mut self, diff: &[u8]) -> Result<(), ApplyError> {
+        let msg = HostMessage::decode(diff).map_err(|e| ApplyError(e.to_string()))?;
+        for i in msg.instruction {
+            if let Some(h) = i.hostbytes {
+                self.bytes.extend(h.hoststring.unwrap_or_default());
+            } else if let Some(r) = i.resize {
+                self.size = Some((r.width.unwrap_or(0), r.height.unwrap_or(0)));
+            } else if let Some(e) = i.echoack {
+                let n = e.echo_ack_num.unwrap_or(0);
+                if n < self.echo_ack {
+                    self.echo_ack_decreased = true;
+                }
+                self.echo_ack = n;
+            }
+        }
+        Ok(())
+    }
+}
+
+type Client = Connection<UserStream, HostCollector>;
+
+/// Kills the stock server if the test ends before it exited by itself.
+struct ServerGuard(i32);
+
+impl ServerGuard {
+    fn alive(&self) -> bool {
+        match std::fs::read_to_string(format!("/proc/{}/stat", self.0)) {
+            // Field 3 is the state; a zombie has exited.
+            Ok(stat) => !stat
+                .rsplit_once(')')
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+            Err(_) => false,
+        }
+    }
+}
+
+impl Drop for ServerGuard {
+    fn drop(&mut self) {
+        let ours = std::fs::read(format!("/proc/{}/cmdline", self.0))
+            .is_ok_and(|c| String::from_utf8_lossy(&c).contains("mosh-server"));
+        if ours && self.alive() {
+            // SAFETY: plain kill(2) on the pid mosh-server printed for us.
+            unsafe {
+                libc::kill(self.0, libc::SIGKILL);
+            }
+        }
+    }
+}
+
+fn free_udp_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .map(|a| a.port())
+        .expect("a free UDP port on 127.0.0.1")
+}
+
+/// Starts `mosh-server new` and returns (port, key, guard for its pid).
+fn start_mosh_server() -> (u16, String, ServerGuard) {
+    assert!(
+        Path::new(MOSH_SERVER).exists(),
+        "{MOSH_SERVER} is missing: install Debian's mosh 1.4.0 (apt-get install mosh)"
+    );
+    let port = free_udp_port();
+    let out = Command::new(MOSH_SERVER)
+        .args([
+            "new",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "--",
+            "/bin/sh",
+        ])
+        .env("LANG", "C.UTF-8")
+        .env("PS1", "$ ")
+        .env("ENV", "/dev/null")
+        .output()
+        .expect("run mosh-server");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "mosh-server failed: {stdout} {stderr}"
+    );
+    let pid: i32 = stderr
+        .split("[mosh-server detached, pid = ")
+        .nth(1)
+        .and_then(|r| r.split(']').next())
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no pid in mosh-server output: {stderr}"));
+    let guard = ServerGuard(pid);
+    let (got_port, key) = stdout
+        .lines()
+        .find_map(|l| {
+            let mut w = l.strip_prefix("MOSH CONNECT ")?.split_whitespace();
+            Some((w.next()?.parse::<u16>().ok()?, w.next()?.to_string()))
+        })
+        .unwrap_or_else(|| panic!("no MOSH CONNECT line: {stdout}"));
+    assert_eq!(got_port, port);
+    (port, key, guard)
+}
+
+/// Runs the client until `done` holds or `limit` passes; true if it held.
+async fn pump(
+    conn: &mut Client,
+    socks: &mut ClientSockets,
+    limit: Duration,
+    done: impl Fn(&Client) -> bool,
+) -> bool {
+    let end = Instant::now() + limit;
+    let mut buf = vec![0u8; 65536];
+    loop {
+        let now = Instant::now();
+        // Send errors are transient for UDP; the SSP retransmits.
+        let _ = socks.flush(conn, now).await;
+        if done(conn) {
+            return true;
+        }
+        if now >= end {
+            return false;
+        }
+        let wake = conn.poll_timeout().unwrap_or(end).min(end).max(now);
+        tokio::select! {
+            r = socks.recv_from(&mut buf, Instant::now) => {
+                if let Ok((n, from)) = r {
+                    let _ = conn.handle_datagram(Instant::now(), from, buf.get(..n).unwrap_or_default());
+                }
+            }
+            _ = tokio::time::sleep_until(wake.into()) => {
+                conn.handle_timeout(Instant::now());
+            }
+        }
+    }
+}
+
+fn host_text(c: &Client) -> String {
+    String::from_utf8_lossy(&c.remote_state().bytes).into_owned()
+}
+
+#[tokio::test]
+async fn client_core_against_stock_mosh_server() {
+    let (port, key, guard) = start_mosh_server();
+    let key = Base64Key::parse(&key).expect("server key parses");
+    let server: SocketAddr = SocketAddr::from(([127, 0, 0, 1], port));
+    let now = Instant::now();
+    let mut conn: Client = Connection::new(
+        Side::Client {
+            server_addr: server,
+        },
+        &key,
+        UserStream::new(),
+        HostCollector::default(),
+        now,
+    );
+    let mut socks = ClientSockets::open(server, now).expect("client socket");
+    conn.current_state_mut().push_resize(100, 30);
+
+    // 1. Type a command; its output (not its echo) must come back.
+    let r1 = rand::random::<u32>();
+    conn.current_state_mut()
+        .push_bytes(format!("echo rmosh-''{r1}\r").as_bytes());
+    let marker1 = format!("rmosh-{r1}");
+    let ok = pump(&mut conn, &mut socks, Duration::from_secs(20), |c| {
+        host_text(c).contains(&marker1)
+    })
+    .await;
+    assert!(ok, "marker 1 not seen; host bytes: {:?}", host_text(&conn));
+    assert!(guard.alive());
+    let first_port = socks.local_addrs().last().map(|a| a.port());
+
+    // 2. Change source port, drop the old socket: the server must roam.
+    socks.hop(Instant::now()).expect("new socket");
+    socks.retain_newest();
+    let second_port = socks.local_addrs().last().map(|a| a.port());
+    assert_ne!(first_port, second_port);
+    let r2 = rand::random::<u32>();
+    conn.current_state_mut()
+        .push_bytes(format!("echo rmosh-''{r2}\r").as_bytes());
+    let marker2 = format!("rmosh-{r2}");
+    let ok = pump(&mut conn, &mut socks, Duration::from_secs(20), |c| {
+        host_text(c).contains(&marker2)
+    })
+    .await;
+    assert!(
+        ok,
+        "marker 2 not seen after the port change; host bytes: {:?}",
+        host_text(&conn)
+    );
+    assert_eq!(
+        conn.remote_state().size,
+        Some((100, 30)),
+        "resize to our window"
+    );
+    assert!(!conn.remote_state().echo_ack_decreased);
+    assert!(conn.remote_state().echo_ack > 0, "echo acks arrive");
+
+    // 3. Clean shutdown; the stock server exits.
+    conn.start_shutdown(Instant::now());
+    let ok = pump(&mut conn, &mut socks, Duration::from_secs(15), |c| {
+        c.shutdown_acknowledged() || c.shutdown_ack_timed_out(Instant::now())
+    })
+    .await;
+    assert!(
+        ok && conn.shutdown_acknowledged(),
+        "server did not acknowledge the shutdown"
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while guard.alive() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        !guard.alive(),
+        "mosh-server (pid {}) still running after shutdown",
+        guard.0
+    );
+}

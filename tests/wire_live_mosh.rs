@@ -1,0 +1,313 @@
+//! Live interop of the wire layer with Debian's `mosh-server` 1.4.0 on loopback.
+//!
+//! Our code builds the client's first datagram (a resize to 80x24, state
+//! 0 → 1), the real server answers, and our code decrypts, reassembles,
+//! inflates and parses the answer. Then a shutdown request (state −1) must be
+//! acknowledged with ack −1 and the server must exit.
+//!
+//! Needs `/usr/bin/mosh-server`; without it this test FAILS (it never skips).
+
+use std::io::ErrorKind;
+use std::net::UdpSocket;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use prost::Message;
+use rmosh::transport::compress::decode_instruction;
+use rmosh::transport::crypto::{Direction, SeqCounter, Session};
+use rmosh::transport::datagram::{MAX_DATAGRAM_LEN, Packet, TIMESTAMP_NONE, timestamp16};
+use rmosh::transport::error::DatagramError;
+use rmosh::transport::fragment::{Fragment, FragmentAssembly, Fragmenter, MTU_V4};
+use rmosh::transport::key::Base64Key;
+use rmosh::transport::message::{
+    HostMessage, Instruction, PROTOCOL_VERSION, ResizeMessage, UserInstruction, UserMessage,
+};
+
+const MOSH_SERVER: &str = "/usr/bin/mosh-server";
+
+/// Kills the detached server (only the pid it printed) when the test ends.
+struct ServerPid(i32);
+
+impl ServerPid {
+    fn alive(&self) -> bool {
+        // A zombie has exited; only a live process counts.
+        match std::fs::read_to_string(format!("/proc/{}/stat", self.0)) {
+            Ok(stat) => stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().next())
+                .is_some_and(|state| state != "Z" && state != "X"),
+            Err(_) => false,
+        }
+    }
+}
+
+impl Drop for ServerPid {
+    fn drop(&mut self) {
+        if self.alive() {
+            // SAFETY: plain kill(2) on the pid mosh-server reported for itself.
+            unsafe {
+                libc::kill(self.0, libc::SIGKILL);
+            }
+        }
+    }
+}
+
+fn free_udp_port() -> u16 {
+    let s = UdpSocket::bind("127.0.0.1:0").expect("bind an ephemeral UDP port");
+    s.local_addr().expect("local address").port()
+}
+
+/// Starts `mosh-server new` and returns (port, key, daemon pid).
+fn start_server() -> (u16, Base64Key, ServerPid) {
+    assert!(
+        Path::new(MOSH_SERVER).exists(),
+        "{MOSH_SERVER} is missing: this live test needs Debian's mosh 1.4.0 (apt-get install mosh)"
+    );
+    let port = free_udp_port();
+    let child = Command::new(MOSH_SERVER)
+        .args([
+            "new",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "--",
+            "/bin/sh",
+        ])
+        .env("LANG", "C.UTF-8")
+        .env_remove("LC_ALL")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn mosh-server");
+    // The daemon redirects its output to /dev/null, so the pipes close when
+    // the parent exits; the timeout guards against a server that hangs.
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let out = rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("mosh-server did not detach within 20 s")
+        .expect("collect mosh-server output");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let pid = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("[mosh-server detached, pid = "))
+        .and_then(|rest| rest.strip_suffix(']'))
+        .and_then(|n| n.trim().parse::<i32>().ok())
+        .unwrap_or_else(|| panic!("no detached pid in stderr: {stderr:?}"));
+    let server = ServerPid(pid);
+    assert!(out.status.success(), "mosh-server failed: {stderr}");
+    let (got_port, key) = stdout
+        .lines()
+        .chain(stderr.lines())
+        .find_map(|l| {
+            let mut w = l.trim().strip_prefix("MOSH CONNECT ")?.split(' ');
+            Some((w.next()?.parse::<u16>().ok()?, w.next()?.to_owned()))
+        })
+        .unwrap_or_else(|| panic!("no MOSH CONNECT line: {stdout:?} {stderr:?}"));
+    assert_eq!(got_port, port, "server bound another port than asked");
+    let key = Base64Key::parse(&key).expect("server key parses");
+    (port, key, server)
+}
+
+/// The client side of the wire, built from our primitives only.
+struct WireClient {
+    socket: UdpSocket,
+    session: Session,
+    seq: SeqCounter,
+    fragmenter: Fragmenter,
+    assembly: FragmentAssembly,
+    start: Instant,
+}
+
+impl WireClient {
+    fn send(&mut self, instruction: &Instruction) {
+        let fragments = self
+            .fragmenter
+            .fragment_instruction(instruction, MTU_V4)
+            .expect("fragment");
+        for f in fragments {
+            let packet = Packet {
+                direction: Direction::ToServer,
+                seq: self.seq.next_seq().expect("sequence number"),
+                timestamp: timestamp16(self.start.elapsed().as_millis() as u64),
+                timestamp_reply: TIMESTAMP_NONE,
+                payload: f.encode(),
+            };
+            let datagram = packet.encode(&mut self.session).expect("seal");
+            self.socket.send(&datagram).expect("send datagram");
+        }
+    }
+
+    /// The next complete instruction from the server, or None at the deadline.
+    fn recv(&mut self, deadline: Instant) -> Option<Instruction> {
+        let mut buf = [0u8; MAX_DATAGRAM_LEN + 1];
+        loop {
+            let left = deadline.checked_duration_since(Instant::now())?;
+            self.socket
+                .set_read_timeout(Some(left.max(Duration::from_millis(1))))
+                .expect("set timeout");
+            let n = match self.socket.recv(&mut buf) {
+                Ok(n) => n,
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                    return None;
+                }
+                Err(e) => panic!("recv: {e}"),
+            };
+            let datagram = buf.get(..n).expect("received length within buffer");
+            let packet = match Packet::decode(&self.session, datagram, Direction::ToClient) {
+                Ok(p) => p,
+                Err(e @ DatagramError::Crypto(_)) => panic!("server datagram rejected: {e}"),
+                Err(e) => panic!("server datagram invalid: {e}"),
+            };
+            assert_eq!(packet.direction, Direction::ToClient);
+            let fragment = Fragment::decode(&packet.payload).expect("fragment header");
+            if let Some(bytes) = self.assembly.add(fragment).expect("reassembly") {
+                return Some(decode_instruction(&bytes).expect("server instruction decodes"));
+            }
+        }
+    }
+}
+
+fn resize_80x24() -> Vec<u8> {
+    UserMessage {
+        instruction: vec![UserInstruction {
+            keystroke: None,
+            resize: Some(ResizeMessage {
+                width: Some(80),
+                height: Some(24),
+            }),
+        }],
+    }
+    .encode_to_vec()
+}
+
+#[test]
+fn real_mosh_server_answers_our_first_datagram_and_shuts_down() {
+    let (port, key, server) = start_server();
+    let socket = UdpSocket::bind("127.0.0.1:0").expect("client socket");
+    socket.connect(("127.0.0.1", port)).expect("connect");
+    let mut client = WireClient {
+        socket,
+        session: Session::new(&key),
+        seq: SeqCounter::new(),
+        fragmenter: Fragmenter::new(),
+        assembly: FragmentAssembly::new(),
+        start: Instant::now(),
+    };
+
+    let first = Instruction {
+        protocol_version: Some(PROTOCOL_VERSION),
+        old_num: Some(0),
+        new_num: Some(1),
+        ack_num: Some(0),
+        throwaway_num: Some(0),
+        diff: Some(resize_80x24()),
+        chaff: Some(Vec::new()),
+    };
+    client.send(&first);
+
+    // The server acks our state 1 at once and then sends its screen (the
+    // released shell's output); collect until a non-empty diff has arrived.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut newest_server_state = 0u64;
+    let mut acked = false;
+    let mut host_message = None;
+    while host_message.is_none() {
+        let Some(reply) = client.recv(deadline) else {
+            panic!("no screen (hostbytes/resize) within 10 s (acked: {acked})");
+        };
+        eprintln!(
+            "server instruction: old {:?} new {:?} ack {:?} throwaway {:?} diff {} bytes",
+            reply.old_num,
+            reply.new_num,
+            reply.ack_num,
+            reply.throwaway_num,
+            reply.diff.as_ref().map_or(0, Vec::len)
+        );
+        assert_eq!(reply.protocol_version, Some(2));
+        let (old, new) = (reply.old_num.unwrap_or(0), reply.new_num.unwrap_or(0));
+        assert!(new > old, "new_num {new} must exceed old_num {old}");
+        assert_eq!(reply.ack_num, Some(1), "server must ack our state 1");
+        acked = true;
+        newest_server_state = newest_server_state.max(new);
+        let diff = reply.diff.unwrap_or_default();
+        if diff.is_empty() {
+            continue;
+        }
+        let host = HostMessage::decode(diff.as_slice()).expect("diff is a HostMessage");
+        assert!(!host.instruction.is_empty(), "HostMessage has no elements");
+        for element in &host.instruction {
+            assert!(
+                element.hostbytes.is_some()
+                    || element.resize.is_some()
+                    || element.echoack.is_some(),
+                "element without a known payload: {element:?}"
+            );
+        }
+        // An echo ack alone may come first; wait for the screen itself.
+        if host
+            .instruction
+            .iter()
+            .any(|e| e.hostbytes.is_some() || e.resize.is_some())
+        {
+            eprintln!("host message: {host:?}");
+            host_message = Some(host);
+        }
+    }
+    let screen: Vec<u8> = host_message
+        .iter()
+        .flat_map(|h| &h.instruction)
+        .filter_map(|e| e.hostbytes.as_ref()?.hoststring.clone())
+        .flatten()
+        .collect();
+    // The server releases the shell by writing a newline into the pty, whose
+    // echo is on the first screen (spec §7.2 step 10).
+    assert!(
+        screen.contains(&b'\n'),
+        "first screen lacks the release newline: {screen:?}"
+    );
+
+    // Shutdown: our state −1 on top of state 1.
+    let shutdown = Instruction {
+        protocol_version: Some(PROTOCOL_VERSION),
+        old_num: Some(1),
+        new_num: Some(u64::MAX),
+        ack_num: Some(newest_server_state),
+        throwaway_num: Some(1),
+        diff: Some(Vec::new()),
+        chaff: Some(Vec::new()),
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut shutdown_acked = false;
+    while !shutdown_acked && Instant::now() < deadline {
+        client.send(&shutdown);
+        let round = (Instant::now() + Duration::from_millis(300)).min(deadline);
+        while let Some(reply) = client.recv(round) {
+            if reply.ack_num == Some(u64::MAX) {
+                shutdown_acked = true;
+                break;
+            }
+        }
+    }
+    assert!(
+        shutdown_acked,
+        "server never acknowledged the shutdown with ack -1"
+    );
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while server.alive() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        !server.alive(),
+        "mosh-server {} still runs after the shutdown ack",
+        server.0
+    );
+}
