@@ -58,7 +58,19 @@ complete -c rmosh -n "__fish_rmosh_using_subcommand connect" -l predict-overwrit
 complete -c rmosh -n "__fish_rmosh_using_subcommand connect" -l no-init -d 'Do not switch the terminal to the alternate screen'
 complete -c rmosh -n "__fish_rmosh_using_subcommand connect" -l local -d 'Run the server on this machine, without SSH'
 complete -c rmosh -n "__fish_rmosh_using_subcommand connect" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c rmosh -n "__fish_rmosh_using_subcommand server" -s h -l help -d 'Print help'
+complete -c rmosh -n "__fish_rmosh_using_subcommand server; and not __fish_seen_subcommand_from new help" -s h -l help -d 'Print help'
+complete -c rmosh -n "__fish_rmosh_using_subcommand server; and not __fish_seen_subcommand_from new help" -f -a "new" -d 'Start a session: print `MOSH CONNECT <port> <key>`, detach, and wait up to 60 s for a client (Mosh\'s `mosh-server new`)'
+complete -c rmosh -n "__fish_rmosh_using_subcommand server; and not __fish_seen_subcommand_from new help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c rmosh -n "__fish_rmosh_using_subcommand server; and __fish_seen_subcommand_from new" -s i -d 'Local IP address to bind to (tried first; the wildcard address is the fallback)' -r
+complete -c rmosh -n "__fish_rmosh_using_subcommand server; and __fish_seen_subcommand_from new" -s p -d 'UDP port, or inclusive range, to bind [default: first free in 60001:60999]' -r
+complete -c rmosh -n "__fish_rmosh_using_subcommand server; and __fish_seen_subcommand_from new" -s c -d 'Colours of the client terminal: 256 sets TERM=xterm-256color, anything else TERM=xterm' -r
+complete -c rmosh -n "__fish_rmosh_using_subcommand server; and __fish_seen_subcommand_from new" -s l -d 'Locale setting to use when the native locale is not UTF-8 (repeatable)' -r
+complete -c rmosh -n "__fish_rmosh_using_subcommand server; and __fish_seen_subcommand_from new" -s @ -d 'Ignored with its argument (lets scripts neutralize a word, as in Mosh)' -r
+complete -c rmosh -n "__fish_rmosh_using_subcommand server; and __fish_seen_subcommand_from new" -s s -d 'Bind to the local address of the SSH connection (from SSH_CONNECTION)'
+complete -c rmosh -n "__fish_rmosh_using_subcommand server; and __fish_seen_subcommand_from new" -s v -d 'Keep stdin/stdout/stderr open after detaching and log to stderr (repeatable)'
+complete -c rmosh -n "__fish_rmosh_using_subcommand server; and __fish_seen_subcommand_from new" -s h -l help -d 'Print help'
+complete -c rmosh -n "__fish_rmosh_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "new" -d 'Start a session: print `MOSH CONNECT <port> <key>`, detach, and wait up to 60 s for a client (Mosh\'s `mosh-server new`)'
+complete -c rmosh -n "__fish_rmosh_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c rmosh -n "__fish_rmosh_using_subcommand client" -s # -d 'Ignored: the mosh wrapper\'s original arguments, so `ps` shows them' -r
 complete -c rmosh -n "__fish_rmosh_using_subcommand client" -s c -l colors -d 'Print the number of colors $TERM supports (as `mosh-client -c`) and exit'
 complete -c rmosh -n "__fish_rmosh_using_subcommand client" -s v -d 'More diagnostics on stderr (repeatable)'
@@ -69,3 +81,4 @@ complete -c rmosh -n "__fish_rmosh_using_subcommand help; and not __fish_seen_su
 complete -c rmosh -n "__fish_rmosh_using_subcommand help; and not __fish_seen_subcommand_from connect server client completions help" -f -a "client" -d 'Run only the client against a running server (key in MOSH_KEY)'
 complete -c rmosh -n "__fish_rmosh_using_subcommand help; and not __fish_seen_subcommand_from connect server client completions help" -f -a "completions" -d 'Print a shell completion script'
 complete -c rmosh -n "__fish_rmosh_using_subcommand help; and not __fish_seen_subcommand_from connect server client completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c rmosh -n "__fish_rmosh_using_subcommand help; and __fish_seen_subcommand_from server" -f -a "new" -d 'Start a session: print `MOSH CONNECT <port> <key>`, detach, and wait up to 60 s for a client (Mosh\'s `mosh-server new`)'

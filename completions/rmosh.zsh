@@ -68,8 +68,57 @@ never\:"Never copy; fail if no server exists remotely"))' \
 _arguments "${_arguments_options[@]}" : \
 '-h[Print help]' \
 '--help[Print help]' \
-'*::args -- Mosh server arguments (`new \[-s\] \[-c COLORS\] …`):_default' \
+":: :_rmosh__subcmd__server_commands" \
+"*::: :->server" \
 && ret=0
+
+    case $state in
+    (server)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:rmosh-server-command-$line[1]:"
+        case $line[1] in
+            (new)
+_arguments "${_arguments_options[@]}" : \
+'-i+[Local IP address to bind to (tried first; the wildcard address is the fallback)]:LOCALADDR:_default' \
+'-p+[UDP port, or inclusive range, to bind \[default\: first free in 60001\:60999\]]:PORT[:PORT2]:_default' \
+'-c+[Colours of the client terminal\: 256 sets TERM=xterm-256color, anything else TERM=xterm]:COLORS:_default' \
+'*-l+[Locale setting to use when the native locale is not UTF-8 (repeatable)]:NAME=VALUE:_default' \
+'*-@+[Ignored with its argument (lets scripts neutralize a word, as in Mosh)]:ARG:_default' \
+'(-i)-s[Bind to the local address of the SSH connection (from SSH_CONNECTION)]' \
+'*-v[Keep stdin/stdout/stderr open after detaching and log to stderr (repeatable)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'*::command -- The command to run instead of your login shell (after `--`):_default' \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+":: :_rmosh__subcmd__server__subcmd__help_commands" \
+"*::: :->help" \
+&& ret=0
+
+    case $state in
+    (help)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:rmosh-server-help-command-$line[1]:"
+        case $line[1] in
+            (new)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+        esac
+    ;;
+esac
 ;;
 (client)
 _arguments "${_arguments_options[@]}" : \
@@ -108,7 +157,23 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (server)
 _arguments "${_arguments_options[@]}" : \
+":: :_rmosh__subcmd__help__subcmd__server_commands" \
+"*::: :->server" \
 && ret=0
+
+    case $state in
+    (server)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:rmosh-help-server-command-$line[1]:"
+        case $line[1] in
+            (new)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
 ;;
 (client)
 _arguments "${_arguments_options[@]}" : \
@@ -190,13 +255,46 @@ _rmosh__subcmd__help__subcmd__help_commands() {
 }
 (( $+functions[_rmosh__subcmd__help__subcmd__server_commands] )) ||
 _rmosh__subcmd__help__subcmd__server_commands() {
-    local commands; commands=()
+    local commands; commands=(
+'new:Start a session\: print \`MOSH CONNECT <port> <key>\`, detach, and wait up to 60 s for a client (Mosh'\''s \`mosh-server new\`)' \
+    )
     _describe -t commands 'rmosh help server commands' commands "$@"
+}
+(( $+functions[_rmosh__subcmd__help__subcmd__server__subcmd__new_commands] )) ||
+_rmosh__subcmd__help__subcmd__server__subcmd__new_commands() {
+    local commands; commands=()
+    _describe -t commands 'rmosh help server new commands' commands "$@"
 }
 (( $+functions[_rmosh__subcmd__server_commands] )) ||
 _rmosh__subcmd__server_commands() {
-    local commands; commands=()
+    local commands; commands=(
+'new:Start a session\: print \`MOSH CONNECT <port> <key>\`, detach, and wait up to 60 s for a client (Mosh'\''s \`mosh-server new\`)' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
     _describe -t commands 'rmosh server commands' commands "$@"
+}
+(( $+functions[_rmosh__subcmd__server__subcmd__help_commands] )) ||
+_rmosh__subcmd__server__subcmd__help_commands() {
+    local commands; commands=(
+'new:Start a session\: print \`MOSH CONNECT <port> <key>\`, detach, and wait up to 60 s for a client (Mosh'\''s \`mosh-server new\`)' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'rmosh server help commands' commands "$@"
+}
+(( $+functions[_rmosh__subcmd__server__subcmd__help__subcmd__help_commands] )) ||
+_rmosh__subcmd__server__subcmd__help__subcmd__help_commands() {
+    local commands; commands=()
+    _describe -t commands 'rmosh server help help commands' commands "$@"
+}
+(( $+functions[_rmosh__subcmd__server__subcmd__help__subcmd__new_commands] )) ||
+_rmosh__subcmd__server__subcmd__help__subcmd__new_commands() {
+    local commands; commands=()
+    _describe -t commands 'rmosh server help new commands' commands "$@"
+}
+(( $+functions[_rmosh__subcmd__server__subcmd__new_commands] )) ||
+_rmosh__subcmd__server__subcmd__new_commands() {
+    local commands; commands=()
+    _describe -t commands 'rmosh server new commands' commands "$@"
 }
 
 if [ "$funcstack[1]" = "_rmosh" ]; then

@@ -7,6 +7,7 @@
 pub mod conditional;
 pub mod engine;
 pub mod evidence;
+pub mod framebuffer;
 pub mod keys;
 pub mod mode;
 pub mod screen;

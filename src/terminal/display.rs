@@ -62,6 +62,7 @@ pub fn close_sequence(rmcup: Option<&[u8]>) -> Vec<u8> {
 
 struct Frame {
     out: Vec<u8>,
+    width: i32,
     cursor_x: i32,
     cursor_y: i32,
     current: Renditions,
@@ -99,7 +100,10 @@ impl Frame {
                     .extend(std::iter::repeat_n(b'\n', (y - last_y) as usize));
                 return;
             }
-            if y == last_y && x - last_x < 0 && x - last_x > -5 {
+            // After the last column the real cursor sits on it with a wrap
+            // pending, one cell left of where we count: no backspacing
+            // from there (Mosh does, and lands one column short).
+            if y == last_y && x - last_x < 0 && x - last_x > -5 && last_x < self.width {
                 self.out
                     .extend(std::iter::repeat_n(b'\x08', (last_x - x) as usize));
                 return;
@@ -140,6 +144,7 @@ pub fn new_frame(
     let mut initialized = initialized;
     let mut frame = Frame {
         out: Vec::with_capacity(256),
+        width: f.ds.width(),
         cursor_x: 0,
         cursor_y: 0,
         current: Renditions::default(),
@@ -390,7 +395,14 @@ fn put_row(
         let Some(cell) = cells.get(frame_x as usize) else {
             break;
         };
-        if initialized && clear_count == 0 && old_cells.get(frame_x as usize) == Some(cell) {
+        // A wide character is unchanged only if the cell under its right
+        // half is too: reprinting it is the only way to reset that cell.
+        if initialized
+            && clear_count == 0
+            && old_cells.get(frame_x as usize) == Some(cell)
+            && (!cell.wide
+                || old_cells.get(frame_x as usize + 1) == cells.get(frame_x as usize + 1))
+        {
             frame_x += cell.width() as i32;
             continue;
         }

@@ -63,6 +63,7 @@ impl Emulator {
         e.term.extended = true;
         e.parser.colon_params = true;
         e.term.fb.scrollback_limit = DEFAULT_SCROLLBACK;
+        e.term.fb.keep_wrap_at_end = true;
         e
     }
 
@@ -89,6 +90,9 @@ impl Emulator {
     /// Changes the screen size.
     pub fn resize(&mut self, cols: usize, rows: usize) {
         self.term.fb.resize(cols, rows);
+        if self.term.extended {
+            self.term.fb.clear_wide_in_last_column();
+        }
     }
 
     /// The screen.
@@ -160,17 +164,36 @@ impl Term {
                 } else if fb.ds.auto_wrap_mode && w == 2 && fb.ds.cursor_col() == fb.ds.width() - 1
                 {
                     let (r, c) = fb.cursor();
-                    fb.reset_cell(r, c);
-                    if let Some(row) = fb.cursor_row_mut() {
-                        row.set_wrap(false);
+                    // Mosh erases the last column and the row's wrap flag;
+                    // the extended emulator leaves the right half of a wide
+                    // character alone (a diff could not change it).
+                    if !(self.extended && c > 0 && fb.cell(r, c - 1).is_some_and(|x| x.wide)) {
+                        fb.reset_cell(r, c);
+                        if let Some(row) = fb.cursor_row_mut() {
+                            row.set_wrap(false);
+                        }
                     }
                     fb.ds.move_col(0, false, false);
                     fb.move_rows_autoscroll(1);
                 }
                 let (row, col) = fb.cursor();
+                if self.extended {
+                    // Keep wide characters whole, so that a peer's emulator
+                    // draws exactly this screen: no wide character hanging
+                    // off the last column, none cut in half.
+                    if w == 2 && !fb.ds.auto_wrap_mode && col as i32 == fb.ds.width() - 1 {
+                        return;
+                    }
+                    if col > 0 && fb.cell(row, col - 1).is_some_and(|c| c.wide) {
+                        fb.reset_cell(row, col - 1);
+                    }
+                }
                 if fb.ds.insert_mode {
                     for _ in 0..w {
                         fb.insert_cell(row, col);
+                    }
+                    if self.extended {
+                        fb.clear_wide_in_last_column();
                     }
                 }
                 let rend = fb.ds.renditions;
@@ -193,7 +216,16 @@ impl Term {
                 if r < 0 || c < 0 || c >= fb.ds.width() || r >= fb.ds.height() {
                     return;
                 }
-                let (r, c) = (r as usize, c as usize);
+                let (r, mut c) = (r as usize, c as usize);
+                if self.extended
+                    && c > 0
+                    && fb.cell(r, c).is_some_and(|x| x.is_empty())
+                    && fb.cell(r, c - 1).is_some_and(|x| x.wide)
+                {
+                    // The right half of a wide character: the mark belongs
+                    // to the character (Mosh would start a hidden cell).
+                    c -= 1;
+                }
                 let empty = fb.cell(r, c).is_some_and(|x| x.is_empty());
                 if empty {
                     if let Some(cell) = fb.cell_mut(r, c) {
@@ -245,7 +277,18 @@ impl Term {
         }
     }
 
+    /// Extended emulator: before editing at `col`, erase a wide character
+    /// whose right half is there, so no cell hides under a wide character.
+    fn split_wide(&mut self, row: usize, col: usize) {
+        if self.extended && col > 0 && self.fb.cell(row, col - 1).is_some_and(|c| c.wide) {
+            self.fb.reset_cell(row, col - 1);
+        }
+    }
+
     fn clear_line(&mut self, row: usize, start: i32, end: i32) {
+        if start > 0 {
+            self.split_wide(row, start as usize);
+        }
         for col in start.max(0)..=end {
             self.fb.reset_cell(row, col as usize);
         }
@@ -367,11 +410,16 @@ impl Term {
                 self.fb.ds.move_col(0, false, false);
             }
             (b"", '@') => {
+                self.split_wide(row, col);
                 for _ in 0..param(v, 0, 1).min(width) {
                     self.fb.insert_cell(row, col);
                 }
+                if extended {
+                    self.fb.clear_wide_in_last_column();
+                }
             }
             (b"", 'P') => {
+                self.split_wide(row, col);
                 for _ in 0..param(v, 0, 1).min(width) {
                     self.fb.delete_cell(row, col);
                 }
@@ -470,6 +518,7 @@ impl Term {
                         self.fb.enter_alternate(false, p == 1047);
                     } else {
                         self.fb.leave_alternate(false);
+                        self.fb.clear_wide_in_last_column();
                     }
                 }
                 1048 if self.extended => {
@@ -484,6 +533,7 @@ impl Term {
                         self.fb.enter_alternate(true, true);
                     } else {
                         self.fb.leave_alternate(true);
+                        self.fb.clear_wide_in_last_column();
                     }
                 }
                 66 if self.extended => ds.application_keypad = set,

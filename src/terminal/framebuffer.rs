@@ -441,12 +441,16 @@ pub struct Framebuffer {
     scrollback: Arc<VecDeque<Arc<Row>>>,
     /// Maximum lines kept in the scrollback (0 = none, Mosh's behaviour).
     pub scrollback_limit: usize,
+    /// Extended emulator: keep a row's soft-wrap flag on its last cell when
+    /// cells are inserted or deleted (Mosh lets it drift into the row).
+    pub(crate) keep_wrap_at_end: bool,
 }
 
 impl PartialEq for Framebuffer {
     /// Mosh's framebuffer equality: rows, title, clipboard, bell count and
-    /// the display-relevant draw state (not the icon name, not the modes
-    /// that are never sent).
+    /// the display-relevant draw state (not the modes that are never
+    /// sent). Unlike Mosh it includes the icon name, so that an icon-only
+    /// change is sent at all.
     fn eq(&self, o: &Self) -> bool {
         self.rows.len() == o.rows.len()
             && self
@@ -455,6 +459,8 @@ impl PartialEq for Framebuffer {
                 .zip(&o.rows)
                 .all(|(a, b)| Arc::ptr_eq(a, b) || **a == **b)
             && self.window_title == o.window_title
+            && self.icon_name == o.icon_name
+            && self.title_initialized == o.title_initialized
             && self.clipboard == o.clipboard
             && self.bell_count == o.bell_count
             && self.ds.display_eq(&o.ds)
@@ -568,6 +574,7 @@ impl Framebuffer {
             alternate: None,
             scrollback: Arc::new(VecDeque::new()),
             scrollback_limit: 0,
+            keep_wrap_at_end: false,
         }
     }
 
@@ -779,16 +786,29 @@ impl Framebuffer {
     /// ICH one cell at (row, col).
     pub(crate) fn insert_cell(&mut self, row: usize, col: usize) {
         let bg = self.ds.background();
+        let keep = self.keep_wrap_at_end;
         if let Some(r) = self.row_mut(row) {
+            let wrap = r.wrap();
             r.insert_cell(col, bg);
+            if keep {
+                r.set_wrap(wrap);
+            }
         }
     }
 
     /// DCH one cell at (row, col).
     pub(crate) fn delete_cell(&mut self, row: usize, col: usize) {
         let bg = self.ds.background();
+        let keep = self.keep_wrap_at_end;
         if let Some(r) = self.row_mut(row) {
+            let wrap = r.wrap();
+            if keep {
+                r.set_wrap(false);
+            }
             r.delete_cell(col, bg);
+            if keep {
+                r.set_wrap(wrap);
+            }
         }
     }
 
@@ -828,6 +848,20 @@ impl Framebuffer {
         resize_rows(&mut self.rows, old_w, old_h, w, h, bg);
         if let Some(alt) = self.alternate.as_mut() {
             resize_rows(&mut alt.rows, old_w, old_h, w, h, bg);
+        }
+    }
+
+    /// Erases wide characters left in the last column (by ICH or a narrowing
+    /// resize): a peer would wrap them to the next line. Extended emulator only.
+    pub(crate) fn clear_wide_in_last_column(&mut self) {
+        let bg = self.ds.background();
+        let last = self.width() - 1;
+        for r in &mut self.rows {
+            if r.cells.get(last).is_some_and(|c| c.wide)
+                && let Some(c) = Arc::make_mut(r).cells.get_mut(last)
+            {
+                c.reset(bg);
+            }
         }
     }
 

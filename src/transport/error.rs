@@ -130,10 +130,20 @@ pub enum FragmentError {
     /// The instruction id counter is used up.
     IdsExhausted,
     /// Same id and number as a stored fragment, but different bytes.
-    ConflictingDuplicate { id: u64, num: u16 },
+    ConflictingDuplicate {
+        /// Instruction id.
+        id: u64,
+        /// Fragment number.
+        num: u16,
+    },
     /// The final flag contradicts what was received (a second, different
     /// final fragment, or fragments beyond the final one).
-    InconsistentFinal { id: u64, num: u16 },
+    InconsistentFinal {
+        /// Instruction id.
+        id: u64,
+        /// Fragment number.
+        num: u16,
+    },
     /// The fragments of one instruction exceed the memory bound.
     AssemblyTooLarge(usize),
 }

@@ -1,0 +1,568 @@
+//! The server's event loop (§6, §7.5): datagrams into the transport core,
+//! user events into the pty, pty output into the emulator, and the
+//! lifecycle rules — on a single-threaded tokio runtime.
+//!
+//! Frame pacing is Mosh's: the pty is read in large chunks, at most
+//! [`PTY_READ_BUDGET`] bytes per turn, and the network is drained every
+//! turn first, so bulk output never starves keystrokes. The emulator state
+//! is updated in place; the SSP sender diffs whatever is newest when its
+//! timer fires, so intermediate frames are skipped, never queued.
+
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::time::{Duration, Instant};
+
+use tokio::io::unix::AsyncFd;
+use tokio::net::UdpSocket;
+
+use crate::net::server::ServerSocket;
+use crate::net::socket::BoundServer;
+use tokio::signal::unix::{Signal, SignalKind, signal};
+
+use super::lifecycle::{self, Decision, IDLE_WAKE_MS, Timeouts, Turn};
+use super::process::WindowSize;
+use super::pty;
+use super::utmp::UtmpState;
+use crate::sync::complete_terminal::CompleteTerminal;
+use crate::sync::user_stream::{UserEvent, UserStream};
+use crate::terminal::keyboard::UserInputTranslator;
+use crate::transport::connection::{Connection, Side};
+use crate::transport::echo_ack::EchoAckTracker;
+use crate::transport::key::Base64Key;
+
+/// Most pty bytes consumed per loop turn (Mosh reads 16 KiB per select).
+pub const PTY_READ_BUDGET: usize = 64 * 1024;
+/// Most datagrams handled per loop turn.
+const DATAGRAM_BUDGET: usize = 256;
+/// Largest window accepted from a client (larger requests are clamped).
+pub const MAX_DIMENSION: i32 = 2000;
+/// After this many network errors each further one costs a 100 ms pause (as Mosh).
+const NETWORK_ERROR_SPIN: u32 = 10;
+
+/// Everything the loop needs, prepared by the single-threaded start-up.
+#[derive(Debug)]
+pub struct SessionParams {
+    /// The bound UDP socket.
+    pub socket: BoundServer,
+    /// The session key announced in `MOSH CONNECT`.
+    pub key: Base64Key,
+    /// The pty master.
+    pub master: OwnedFd,
+    /// The session process (held until the first client state).
+    pub child: libc::pid_t,
+    /// Initial window size (the server's state 0).
+    pub size: WindowSize,
+    /// Idle timeouts from the environment.
+    pub timeouts: Timeouts,
+    /// `-v` count (log to stderr).
+    pub verbose: u32,
+    /// Our pid (for utmp texts).
+    pub pid: libc::pid_t,
+}
+
+/// Builds the runtime and serves until the session ends; returns the pty
+/// master so the caller can remove the utmp record before closing it.
+pub fn serve(p: SessionParams) -> Option<OwnedFd> {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("tokio runtime: {e}");
+            return Some(p.master);
+        }
+    };
+    rt.block_on(run(p))
+}
+
+/// Clamps a client-supplied dimension to something a pty and an emulator can hold.
+pub fn clamp_dimension(v: i32) -> u16 {
+    u16::try_from(v.clamp(1, MAX_DIMENSION)).unwrap_or(1)
+}
+
+/// Splits user events into what goes to the pty and the window sizes to apply.
+///
+/// Every resize is returned in order (for the emulator); `pty_resize` marks
+/// the last of each run of consecutive resizes (the only ones given to the pty).
+pub fn plan_events(events: &[UserEvent]) -> Vec<(UserEvent, bool)> {
+    events
+        .iter()
+        .enumerate()
+        .map(|(i, ev)| {
+            let last_of_run = !matches!(events.get(i + 1), Some(UserEvent::Resize { .. }));
+            (*ev, matches!(ev, UserEvent::Resize { .. }) && last_of_run)
+        })
+        .collect()
+}
+
+struct Signals {
+    term: Signal,
+    int: Signal,
+    usr1: Signal,
+}
+
+impl Signals {
+    fn new() -> io::Result<Signals> {
+        Ok(Signals {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+            usr1: signal(SignalKind::user_defined1())?,
+        })
+    }
+}
+
+/// The loop's mutable state apart from the IO handles.
+struct Logic {
+    conn: Connection<CompleteTerminal, UserStream>,
+    master_fd: i32,
+    to_pty: Vec<u8>,
+    translator: UserInputTranslator,
+    echo: EchoAckTracker,
+    timeouts: Timeouts,
+    verbose: u32,
+    pid: libc::pid_t,
+    child_released: bool,
+    last_remote_num: u64,
+    attached_to: Option<SocketAddr>,
+    utmp: UtmpState,
+    network_errors: u32,
+}
+
+async fn run(p: SessionParams) -> Option<OwnedFd> {
+    let now = Instant::now();
+    let cols = usize::from(p.size.cols);
+    let rows = usize::from(p.size.rows);
+    let conn = Connection::new(
+        Side::Server,
+        &p.key,
+        CompleteTerminal::new(cols, rows),
+        UserStream::new(),
+        now,
+    );
+    let server_socket = match ServerSocket::from_bound(p.socket) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("Network exception: {e}");
+            return Some(p.master);
+        }
+    };
+    let socket = server_socket.socket();
+    let master_fd = p.master.as_raw_fd();
+    // SAFETY: the OwnedFd is a valid open pty master, and nothing replaces
+    // or closes it while the AsyncFd owns it.
+    let pty_io = match unsafe { AsyncFd::register(p.master) } {
+        Ok(a) => a,
+        Err(e) => {
+            let (fd, err) = e.into_parts();
+            eprintln!("pty: {err}");
+            return Some(fd);
+        }
+    };
+    let mut signals = match Signals::new() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("signals: {e}");
+            return Some(pty_io.into_inner());
+        }
+    };
+    let mut logic = Logic {
+        conn,
+        master_fd,
+        to_pty: Vec::new(),
+        translator: UserInputTranslator::new(),
+        echo: EchoAckTracker::new(),
+        timeouts: p.timeouts,
+        verbose: p.verbose,
+        pid: p.pid,
+        child_released: false,
+        last_remote_num: 0,
+        attached_to: None,
+        utmp: UtmpState::default(),
+        network_errors: 0,
+    };
+    let mut dgram = ServerSocket::recv_buffer();
+    let mut pty_buf = vec![0u8; PTY_READ_BUDGET];
+    loop {
+        let deadline = logic.deadline(Instant::now());
+        let shutting_down = logic.conn.shutdown_in_progress();
+        let want_write = !logic.to_pty.is_empty();
+        let mut term_signal = false;
+        let mut usr1_signal = false;
+        let mut pty_bytes = 0usize;
+        let mut pty_closed = false;
+        let mut first_dgram: Option<(usize, SocketAddr)> = None;
+        tokio::select! {
+            biased;
+            _ = signals.term.recv() => term_signal = true,
+            _ = signals.int.recv() => term_signal = true,
+            _ = signals.usr1.recv() => usr1_signal = true,
+            r = socket.recv_from(&mut dgram) => match r {
+                Ok(got) => first_dgram = Some(got),
+                Err(e) => logic.network_error(&e).await,
+            },
+            r = pty_io.readable(), if !shutting_down => {
+                if let Ok(mut guard) = r {
+                    match read_pty(&mut guard, &mut pty_buf) {
+                        ReadOutcome::Data(n) => pty_bytes = n,
+                        ReadOutcome::Closed => pty_closed = true,
+                        ReadOutcome::WouldBlock => {}
+                    }
+                }
+            },
+            r = pty_io.writable(), if want_write => {
+                if let Ok(mut guard) = r
+                    && write_pty(&mut guard, &mut logic.to_pty).is_err()
+                {
+                    pty_closed = true;
+                }
+            },
+            _ = tokio::time::sleep_until(deadline.into()) => {},
+        }
+        let now = Instant::now();
+        if let Some((n, from)) = first_dgram {
+            logic.datagram(now, from, dgram.get(..n).unwrap_or_default());
+        }
+        // Keystrokes first, whatever woke us: drain what the socket holds.
+        for _ in 0..DATAGRAM_BUDGET {
+            match socket.try_recv_from(&mut dgram) {
+                Ok((n, from)) => logic.datagram(now, from, dgram.get(..n).unwrap_or_default()),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => {
+                    logic.network_error(&e).await;
+                    break;
+                }
+            }
+        }
+        logic.user_input(now);
+        if pty_bytes > 0 && !logic.conn.shutdown_in_progress() {
+            let replies = logic
+                .conn
+                .current_state_mut()
+                .feed(pty_buf.get(..pty_bytes).unwrap_or_default());
+            logic.to_pty.extend_from_slice(&replies);
+        }
+        if !logic.to_pty.is_empty() {
+            // Most writes complete at once; the writable branch finishes the rest.
+            if write_now(master_fd, &mut logic.to_pty).is_err() {
+                pty_closed = true;
+            }
+        }
+        if pty_closed {
+            logic.to_pty.clear();
+            if !logic.conn.shutdown_in_progress() {
+                logic.conn.start_shutdown(now);
+            }
+        }
+        let since = now
+            .saturating_duration_since(logic.conn.last_new_remote_state_time())
+            .as_millis();
+        let since_ms = u64::try_from(since).unwrap_or(u64::MAX);
+        let turn = Turn {
+            since_remote_state_ms: since_ms,
+            ever_connected: logic.conn.remote_state_num() != 0,
+            term_signal,
+            usr1_signal,
+            has_remote_addr: logic.conn.remote_addr().is_some(),
+            shutting_down: logic.conn.shutdown_in_progress(),
+        };
+        match lifecycle::decide(&turn, &logic.timeouts, |line| eprint!("{line}")) {
+            Decision::Continue => {}
+            Decision::StartShutdown => logic.conn.start_shutdown(now),
+            Decision::Exit => break,
+        }
+        if logic.conn.shutdown_in_progress()
+            && (logic.conn.shutdown_acknowledged() || logic.conn.shutdown_ack_timed_out(now))
+        {
+            break;
+        }
+        if logic.conn.counterparty_shutdown_ack_sent() {
+            break;
+        }
+        if let Some(e) = logic.conn.fatal_error() {
+            eprintln!("Crypto exception: {e}");
+            break;
+        }
+        logic.utmp.on_silence(pty_io.get_ref(), since_ms, logic.pid);
+        if let Some(n) = logic.echo.update(now)
+            && !logic.conn.shutdown_in_progress()
+        {
+            logic.conn.current_state_mut().set_echo_ack(n);
+        }
+        logic.transmit(socket, now).await;
+    }
+    Some(pty_io.into_inner())
+}
+
+enum ReadOutcome {
+    Data(usize),
+    Closed,
+    WouldBlock,
+}
+
+/// Reads up to the whole buffer from the pty, in as many reads as it takes.
+fn read_pty(
+    guard: &mut tokio::io::unix::AsyncFdReadyGuard<'_, OwnedFd>,
+    buf: &mut [u8],
+) -> ReadOutcome {
+    let fd = guard.get_inner().as_raw_fd();
+    let mut filled = 0usize;
+    while let Some(rest) = buf.get_mut(filled..) {
+        if rest.is_empty() {
+            break;
+        }
+        // SAFETY: `rest` is a live, writable slice of the given length.
+        let n = unsafe { libc::read(fd, rest.as_mut_ptr().cast(), rest.len()) };
+        if n > 0 {
+            filled += usize::try_from(n).unwrap_or(0);
+            continue;
+        }
+        if n == 0 {
+            return if filled > 0 {
+                ReadOutcome::Data(filled)
+            } else {
+                ReadOutcome::Closed
+            };
+        }
+        let e = io::Error::last_os_error();
+        match e.kind() {
+            io::ErrorKind::Interrupted => continue,
+            io::ErrorKind::WouldBlock => {
+                guard.clear_ready();
+                break;
+            }
+            // EIO once the slave side is gone: the application exited.
+            _ => {
+                return if filled > 0 {
+                    ReadOutcome::Data(filled)
+                } else {
+                    ReadOutcome::Closed
+                };
+            }
+        }
+    }
+    if filled > 0 {
+        ReadOutcome::Data(filled)
+    } else {
+        ReadOutcome::WouldBlock
+    }
+}
+
+/// Writes as much of `pending` as the pty takes now; Err on a real failure.
+fn write_now(fd: i32, pending: &mut Vec<u8>) -> Result<(), io::Error> {
+    let mut done = 0usize;
+    while let Some(rest) = pending.get(done..) {
+        if rest.is_empty() {
+            break;
+        }
+        // SAFETY: `rest` is a live slice of the given length.
+        let n = unsafe { libc::write(fd, rest.as_ptr().cast(), rest.len()) };
+        if n >= 0 {
+            done += usize::try_from(n).unwrap_or(0);
+            continue;
+        }
+        let e = io::Error::last_os_error();
+        match e.kind() {
+            io::ErrorKind::Interrupted => continue,
+            io::ErrorKind::WouldBlock => break,
+            _ => {
+                pending.drain(..done);
+                return Err(e);
+            }
+        }
+    }
+    pending.drain(..done);
+    Ok(())
+}
+
+fn write_pty(
+    guard: &mut tokio::io::unix::AsyncFdReadyGuard<'_, OwnedFd>,
+    pending: &mut Vec<u8>,
+) -> Result<(), io::Error> {
+    let fd = guard.get_inner().as_raw_fd();
+    write_now(fd, pending)?;
+    if !pending.is_empty() {
+        guard.clear_ready();
+    }
+    Ok(())
+}
+
+impl Logic {
+    /// When the loop must wake up even if nothing arrives.
+    fn deadline(&mut self, now: Instant) -> Instant {
+        let mut wake = now + Duration::from_secs(3600);
+        if let Some(t) = self.conn.poll_timeout() {
+            wake = wake.min(t);
+        }
+        if let Some(t) = self.echo.next_wakeup() {
+            wake = wake.min(t);
+        }
+        if self.conn.remote_state_num() == 0 || self.conn.shutdown_in_progress() {
+            wake = wake.min(now + Duration::from_millis(IDLE_WAKE_MS));
+        }
+        if self.timeouts.network_ms != 0 {
+            let t = self.conn.last_new_remote_state_time()
+                + Duration::from_millis(self.timeouts.network_ms);
+            wake = wake.min(t.max(now));
+        }
+        if self.attached_to.is_some() {
+            let t = self.conn.last_new_remote_state_time() + Duration::from_millis(30_001);
+            wake = wake.min(t.max(now));
+        }
+        wake
+    }
+
+    fn datagram(&mut self, now: Instant, from: SocketAddr, bytes: &[u8]) {
+        if let Err(e) = self.conn.handle_datagram(now, from, bytes)
+            && self.verbose > 0
+        {
+            eprintln!("{e}");
+        }
+    }
+
+    /// Hands newly arrived user events to the emulator and the pty.
+    fn user_input(&mut self, now: Instant) {
+        let num = self.conn.remote_state_num();
+        if num == self.last_remote_num {
+            return;
+        }
+        self.last_remote_num = num;
+        let diff = self.conn.take_remote_diff();
+        let events = match UserStream::decode_diff(&diff) {
+            Ok(ev) => ev,
+            Err(e) => {
+                eprintln!("{e}");
+                Vec::new()
+            }
+        };
+        let frozen = self.conn.shutdown_in_progress();
+        for (event, to_pty) in plan_events(&events) {
+            match event {
+                UserEvent::Resize { width, height } => {
+                    let size = WindowSize {
+                        cols: clamp_dimension(width),
+                        rows: clamp_dimension(height),
+                    };
+                    if to_pty && let Err(e) = pty::set_window_size(self.master_fd, size) {
+                        eprintln!("ioctl TIOCSWINSZ: {e}");
+                        self.conn.start_shutdown(now);
+                    }
+                    if !frozen {
+                        self.conn
+                            .current_state_mut()
+                            .resize(usize::from(size.cols), usize::from(size.rows));
+                    }
+                }
+                UserEvent::UserByte(b) => {
+                    let app_keys = self
+                        .conn
+                        .current_state()
+                        .emulator()
+                        .application_cursor_keys();
+                    self.translator.input(b, app_keys, &mut self.to_pty);
+                }
+            }
+        }
+        if !events.is_empty() {
+            self.echo.register_input_frame(num, now);
+        }
+        self.note_client_address();
+        if !self.child_released {
+            // The held session process execs once it reads this line; it
+            // must precede any keystrokes.
+            self.to_pty.insert(0, b'\n');
+            self.child_released = true;
+        }
+    }
+
+    fn note_client_address(&mut self) {
+        let addr = self.conn.remote_addr();
+        let changed = addr != self.attached_to;
+        if let Some(a) = addr {
+            if changed && self.verbose > 0 {
+                eprintln!("Server now attached to client at {}:{}", a.ip(), a.port());
+            }
+            if let Some(master) = borrowed(self.master_fd) {
+                self.utmp
+                    .on_client(&master, &a.ip().to_string(), changed, self.pid);
+            }
+        }
+        self.attached_to = addr;
+    }
+
+    async fn transmit(&mut self, socket: &UdpSocket, now: Instant) {
+        self.conn.handle_timeout(now);
+        while let Some(t) = self.conn.poll_transmit(now) {
+            match socket.try_send_to(&t.contents, t.destination) {
+                Ok(_) => {}
+                Err(e) if e.raw_os_error() == Some(libc::EMSGSIZE) => self.conn.set_mtu_fallback(),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => self.network_error(&e).await,
+            }
+        }
+    }
+
+    async fn network_error(&mut self, e: &io::Error) {
+        if self.verbose > 0 {
+            eprintln!("Network exception: {e}");
+        }
+        self.network_errors = self.network_errors.saturating_add(1);
+        if self.network_errors > NETWORK_ERROR_SPIN {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+fn borrowed(fd: i32) -> Option<std::os::fd::BorrowedFd<'static>> {
+    if fd < 0 {
+        return None;
+    }
+    // SAFETY: the master descriptor stays open for the whole loop (it is
+    // owned by the AsyncFd that outlives every use of this borrow).
+    Some(unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_last_resize_of_a_run_reaches_the_pty() {
+        let r = |w, h| UserEvent::Resize {
+            width: w,
+            height: h,
+        };
+        let b = UserEvent::UserByte;
+        let plan = plan_events(&[r(80, 24), r(100, 30), b(b'x'), r(90, 20), b(b'y'), r(1, 1)]);
+        let flags: Vec<bool> = plan.iter().map(|(_, f)| *f).collect();
+        assert_eq!(flags, vec![false, true, false, true, false, true]);
+        assert_eq!(plan.len(), 6);
+    }
+
+    #[test]
+    fn dimensions_are_clamped() {
+        assert_eq!(clamp_dimension(80), 80);
+        assert_eq!(clamp_dimension(0), 1);
+        assert_eq!(clamp_dimension(-5), 1);
+        assert_eq!(clamp_dimension(1_000_000), 2000);
+    }
+
+    #[test]
+    fn write_now_keeps_what_the_pipe_refuses() {
+        let mut fds = [0; 2];
+        // SAFETY: fds is a valid out-array of two ints.
+        assert_eq!(
+            unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK) },
+            0
+        );
+        let mut pending = vec![7u8; 1 << 20];
+        write_now(fds[1], &mut pending).expect("write");
+        assert!(!pending.is_empty() && pending.len() < 1 << 20);
+        // SAFETY: closing the pipe we created.
+        unsafe {
+            libc::close(fds[0]);
+            libc::close(fds[1]);
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! Property: for random screens A and B, feeding the display diff A→B to a
+//! Mosh-exact emulator that shows A yields exactly B (in Mosh's vocabulary),
+//! through the complete-terminal SSP object, including resizes.
+
+mod terminal_support;
+
+use proptest::prelude::*;
+use rmosh::sync::complete_terminal::CompleteTerminal;
+use rmosh::terminal::Framebuffer;
+use rmosh::transport::state::State;
+
+/// One piece of application output; `wide` adds double-width characters.
+fn op(wide: bool) -> impl Strategy<Value = Vec<u8>> {
+    let chars = if wide {
+        vec!["中", "😀", "é", "ｱ", "ß", "\u{a0}"]
+    } else {
+        vec!["é", "ｱ", "ß", "\u{a0}"]
+    };
+    let text = prop::collection::vec(
+        prop_oneof![
+            8 => (0x20u8..0x7f).prop_map(|b| vec![b]),
+            2 => prop::sample::select(chars).prop_map(|s| s.as_bytes().to_vec()),
+            1 => prop::sample::select(vec!["\u{301}", "\u{20d7}", "\u{200b}"]).prop_map(|s| s.as_bytes().to_vec()),
+        ],
+        1..12,
+    )
+    .prop_map(|v| v.concat());
+    let sgr = prop::collection::vec(
+        prop_oneof![
+            Just("0".to_string()),
+            prop::sample::select(vec![
+                "1", "2", "3", "4", "5", "7", "8", "9", "22", "24", "27", "53", "4:3", "21"
+            ])
+            .prop_map(String::from),
+            (30u8..=37).prop_map(|n| n.to_string()),
+            (40u8..=47).prop_map(|n| n.to_string()),
+            (90u8..=97).prop_map(|n| n.to_string()),
+            (100u8..=107).prop_map(|n| n.to_string()),
+            Just("39".to_string()),
+            Just("49".to_string()),
+            (any::<bool>(), any::<u8>()).prop_map(|(f, n)| format!(
+                "{};5;{}",
+                if f { 38 } else { 48 },
+                n
+            )),
+            (any::<bool>(), any::<u8>(), any::<u8>(), any::<u8>())
+                .prop_map(|(f, r, g, b)| format!("{};2;{r};{g};{b}", if f { 38 } else { 48 })),
+        ],
+        1..4,
+    )
+    .prop_map(|v| format!("\x1b[{}m", v.join(";")).into_bytes());
+    let control = prop::sample::select(vec![
+        "\r",
+        "\n",
+        "\r\n",
+        "\x08",
+        "\t",
+        "\x07",
+        "\x1bM",
+        "\x1bD",
+        "\x1bE",
+        "\x1b7",
+        "\x1b8",
+        "\x1b[K",
+        "\x1b[1K",
+        "\x1b[2K",
+        "\x1b[J",
+        "\x1b[1J",
+        "\x1b[2J",
+        "\x1b[3X",
+        "\x1b[7X",
+        "\x1b[2L",
+        "\x1b[M",
+        "\x1b[3@",
+        "\x1b[2P",
+        "\x1b[S",
+        "\x1b[2T",
+        "\x1b[4h",
+        "\x1b[4l",
+        "\x1b[?25l",
+        "\x1b[?25h",
+        "\x1b[?5h",
+        "\x1b[?5l",
+        "\x1b[?2004h",
+        "\x1b[?2004l",
+        "\x1b[?1000h",
+        "\x1b[?1002h",
+        "\x1b[?1003l",
+        "\x1b[?1006h",
+        "\x1b[?1015h",
+        "\x1b[?1005l",
+        "\x1b[?1004h",
+        "\x1b[?1004l",
+        "\x1b[?7l",
+        "\x1b[?7h",
+        "\x1b[?6h",
+        "\x1b[?6l",
+        "\x1b[r",
+        "\x1b]0;title\x07",
+        "\x1b]2;other\x07",
+        "\x1b]1;icon\x07",
+        "\x1b]52;c;aGVsbG8=\x07",
+        "\x1b[?1049h",
+        "\x1b[?1049l",
+        "\x1b(0",
+        "\x1b(B",
+        "\x1bc",
+        "\x1b[!p",
+        "\x1b#8",
+        "\x1b[3g",
+        "\x1bH",
+        "\x1b[2Z",
+        "\x1b[3I",
+        "\x1b[5b",
+        "\x1b[s",
+        "\x1b[u",
+    ])
+    .prop_map(|s| s.as_bytes().to_vec());
+    let moves = prop_oneof![
+        (1u8..30, 1u8..90).prop_map(|(r, c)| format!("\x1b[{r};{c}H").into_bytes()),
+        (0u8..5).prop_map(|n| format!("\x1b[{n}A").into_bytes()),
+        (0u8..5).prop_map(|n| format!("\x1b[{n}B").into_bytes()),
+        (0u8..9).prop_map(|n| format!("\x1b[{n}C").into_bytes()),
+        (0u8..9).prop_map(|n| format!("\x1b[{n}D").into_bytes()),
+        (1u8..30).prop_map(|n| format!("\x1b[{n}d").into_bytes()),
+        (1u8..90).prop_map(|n| format!("\x1b[{n}G").into_bytes()),
+        (1u8..12, 1u8..12).prop_map(|(t, b)| format!("\x1b[{t};{b}r").into_bytes()),
+    ];
+    prop_oneof![5 => text, 2 => sgr, 3 => control, 3 => moves]
+}
+
+fn output(wide: bool) -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(op(wide), 0..60).prop_map(|v| v.concat())
+}
+
+fn check(
+    size_a: (usize, usize),
+    a: &[u8],
+    b: &[u8],
+    size_b: (usize, usize),
+    extended: bool,
+) -> Result<(), TestCaseError> {
+    let base = if extended {
+        CompleteTerminal::new_server(size_a.0, size_a.1)
+    } else {
+        CompleteTerminal::new(size_a.0, size_a.1)
+    };
+    let mut sa = base.clone();
+    sa.feed(a);
+    let mut sb = sa.clone();
+    sb.resize(size_b.0, size_b.1);
+    sb.feed(b);
+    let mut client = CompleteTerminal::new(size_a.0, size_a.1);
+    let rang = |old: &Framebuffer, new: &Framebuffer| old.bell_count != new.bell_count;
+    let before = client.framebuffer().clone();
+    client
+        .apply(&sa.diff_from(&base))
+        .map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let d = terminal_support::client_differences(client.framebuffer(), sa.framebuffer(), extended);
+    prop_assert_eq!(
+        rang(&before, client.framebuffer()),
+        rang(base.framebuffer(), sa.framebuffer())
+    );
+    prop_assert!(
+        d.is_empty(),
+        "after A {:?}: {:?}\nserver {:?}\nclient {:?}",
+        String::from_utf8_lossy(a),
+        d,
+        sa.framebuffer(),
+        client.framebuffer()
+    );
+    let before_b = client.framebuffer().clone();
+    client
+        .apply(&sb.diff_from(&sa))
+        .map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let d = terminal_support::client_differences(client.framebuffer(), sb.framebuffer(), extended);
+    prop_assert_eq!(
+        rang(&before_b, client.framebuffer()),
+        rang(sa.framebuffer(), sb.framebuffer())
+    );
+    prop_assert!(
+        d.is_empty(),
+        "after A {:?} B {:?} diff {:?}: {:?}\nserver {:?}\nclient {:?}",
+        String::from_utf8_lossy(a),
+        String::from_utf8_lossy(b),
+        String::from_utf8_lossy(&sb.diff_from(&sa)),
+        d,
+        sb.framebuffer(),
+        client.framebuffer()
+    );
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    /// Mosh's own emulator leaves wide characters in states its diff cannot
+    /// reproduce (one hanging off the last column after DECAWM off or ICH, a
+    /// right half overwritten); rmosh's server uses the extended emulator,
+    /// which avoids them, so only narrow text is generated here.
+    #[test]
+    fn diff_reproduces_screen_mosh_emulator(a in output(false), b in output(false), w in 5usize..40, h in 2usize..12) {
+        check((w, h), &a, &b, (w, h), false)?;
+    }
+
+    #[test]
+    fn diff_reproduces_screen_extended_emulator(a in output(true), b in output(true), w in 5usize..40, h in 2usize..12) {
+        check((w, h), &a, &b, (w, h), true)?;
+    }
+
+    #[test]
+    fn diff_reproduces_screen_across_resize(a in output(true), b in output(true), w in 5usize..40, h in 2usize..12, w2 in 5usize..40, h2 in 2usize..12) {
+        check((w, h), &a, &b, (w2, h2), true)?;
+    }
+}
