@@ -977,7 +977,7 @@ mod tests {
             x ^= x >> 17;
             x ^= x << 5;
             junk.push((x % 256) as u8);
-            if x % 7 == 0 {
+            if x.is_multiple_of(7) {
                 junk.extend_from_slice(b"\x1b[");
             }
         }
