@@ -42,37 +42,51 @@ EOF
 printf '[127.0.0.1]:%s %s\n' "$PORT" "$(cut -d' ' -f1,2 "$D/host.pub")" > "$D/known_hosts"
 : > "$D/empty_config"
 
+# Both sides exec this stand-in client, which stamps the time the bootstrap
+# ended and then runs the real client (Debian's, or rmosh as mosh-client).
+REAL_CLIENT=${RMOSH_CLIENT:-}
+if [ -z "$REAL_CLIENT" ]; then
+    REAL_CLIENT="$D/rmosh-client"
+    printf '#!/bin/bash\nexec -a mosh-client %s "$@"\n' "$RMOSH" > "$REAL_CLIENT"
+    chmod +x "$REAL_CLIENT"
+fi
+printf '#!/bin/sh\ndate +%%s.%%N > %s/stamp\nexec %s "$@"\n' "$D" "$REAL_CLIENT" > "$D/client"
+chmod +x "$D/client"
+
 SSH="ssh -F $D/empty_config -p $PORT -i $D/user -o UserKnownHostsFile=$D/known_hosts -o BatchMode=yes"
-CLIENT_OPT=""
-[ -n "${RMOSH_CLIENT:-}" ] && CLIENT_OPT="--client=$RMOSH_CLIENT"
+CLIENT_OPT="--client=$D/client"
 RM="$RMOSH connect -F $D/empty_config --ssh-port $PORT -i $D/user -o UserKnownHostsFile=$D/known_hosts $CLIENT_OPT 127.0.0.1 -- true"
-MO="mosh --ssh=\"$SSH\" 127.0.0.1 -- true"
+MO="mosh --client=$D/client --ssh=\"$SSH\" 127.0.0.1 -- true"
 
 export LANG=C.UTF-8 TERM=xterm-256color
 unset SSH_AUTH_SOCK || true
 
 # Runs a command line RUNS times in a pty; prints the mean seconds.
 measure() {
-    python3 - "$RUNS" "$1" <<'PY'
+    python3 - "$RUNS" "$1" "$D/stamp" <<'PY'
 import subprocess, sys, time
-runs, cmd = int(sys.argv[1]), sys.argv[2]
-times = []
+runs, cmd, stamp = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+times, boots = [], []
 for _ in range(runs):
     t = time.monotonic()
+    t0 = time.time()
     r = subprocess.run(["script", "-qfec", "stty rows 24 cols 80; " + cmd, "/dev/null"],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     times.append(time.monotonic() - t)
+    boots.append(float(open(stamp).read()) - t0)
     if r.returncode != 0:
         print("FAILED", r.returncode, cmd, file=sys.stderr)
         sys.exit(1)
 times.sort()
-print("%.3f %.3f" % (sum(times) / len(times), times[len(times) // 2]))
+boots.sort()
+print("%.3f %.3f %.3f" % (sum(times) / len(times), times[len(times) // 2], boots[len(boots) // 2]))
 PY
 }
 
 R=$(measure "$RM")
 M=$(measure "$MO")
 echo "runs: $RUNS"
-echo "rmosh connect: mean/median $R s"
-echo "mosh (Debian): mean/median $M s"
-python3 -c "import sys; r=float('$R'.split()[0]); m=float('$M'.split()[0]); print('ratio rmosh/mosh: %.2f' % (r/m))"
+echo "whole session (mean, median) and bootstrap until the client starts (median), seconds:"
+echo "rmosh connect: $R"
+echo "mosh (Debian): $M"
+python3 -c "r='$R'.split(); m='$M'.split(); print('ratio rmosh/mosh: session %.2f, bootstrap %.2f' % (float(r[0])/float(m[0]), float(r[2])/float(m[2])))"

@@ -197,3 +197,23 @@ fn rmosh_client_subcommand_checks_port_and_key() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("Bad UDP port (70000)"));
 }
+
+#[test]
+fn malformed_key_is_mosh_crypto_error() {
+    let d = LinkDir::new("badkey");
+    for (key, text) in [
+        ("abc", "Key must be 22 letters long."),
+        ("AAAAAAAAAAAAAAAAAAAA~A", "Key must be well-formed base64."),
+        (
+            "AAAAAAAAAAAAAAAAAAAAAB",
+            "Base64 key was not encoded 128-bit key.",
+        ),
+    ] {
+        let mut c = d.mosh_client();
+        c.env("MOSH_KEY", key).args(["127.0.0.1", "60001"]);
+        let (out, so, se) = run(c);
+        assert_eq!(out.status.code(), Some(1), "{key}");
+        assert_eq!(se, format!("Crypto exception: {text}\r\n"), "{key}");
+        assert_eq!(so, "[mosh is exiting.]\n", "{key}");
+    }
+}

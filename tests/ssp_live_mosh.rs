@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use prost::Message;
 use rmosh::net::client::ClientSockets;
+use rmosh::net::server::deliver;
 use rmosh::sync::user_stream::UserStream;
 use rmosh::transport::connection::{Connection, Side};
 use rmosh::transport::key::Base64Key;
@@ -173,9 +174,9 @@ async fn pump(
         }
         let wake = conn.poll_timeout().unwrap_or(end).min(end).max(now);
         tokio::select! {
-            r = socks.recv_from(&mut buf, Instant::now) => {
-                if let Ok((n, from)) = r {
-                    let _ = conn.handle_datagram(Instant::now(), from, buf.get(..n).unwrap_or_default());
+            r = socks.recv(&mut buf, Instant::now) => {
+                if let Ok(meta) = r {
+                    let _ = deliver(conn, Instant::now(), meta, &buf);
                 }
             }
             _ = tokio::time::sleep_until(wake.into()) => {

@@ -428,6 +428,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn bind_option_like_the_wrapper() {
+        let mut o = ConnectOptions::default();
+        assert_eq!(server_options(&o, "h").unwrap().bind, Bind::Ssh);
+        o.local = true;
+        assert_eq!(
+            server_options(&o, "127.0.0.1").unwrap().bind,
+            Bind::Ip("127.0.0.1".into())
+        );
+        o.bind_server = Some("any".into());
+        assert_eq!(server_options(&o, "h").unwrap().bind, Bind::Any);
+        o.bind_server = Some("::1".into());
+        assert_eq!(
+            server_options(&o, "h").unwrap().bind,
+            Bind::Ip("::1".into())
+        );
+        o.bind_server = Some("nonsense".into());
+        assert!(server_options(&o, "h").is_err());
+    }
+
+    #[test]
     fn missing_connect_shows_remote_output() {
         let scan = launch::scan(b"zsh: command not found: mosh-server\r\n", true);
         let err = target_from(&scan, None, &ConnectOptions::default())

@@ -7,7 +7,10 @@ use std::os::unix::ffi::OsStrExt;
 use std::process::ExitCode;
 
 use super::escape::EscapeConfig;
-use super::terminfo::{self, TermCaps, TermInfoError};
+use super::terminfo::{self, TermCaps};
+use crate::prediction::PredictionConfig;
+use crate::prediction::mode::{DisplayPreference, UnknownMode, overwrite_from_env_value};
+use crate::transport::key::Base64Key;
 
 /// Arguments of `rmosh client` (Mosh's `mosh-client` syntax, key in `MOSH_KEY`).
 #[derive(Debug, clap::Args)]
@@ -137,30 +140,14 @@ pub fn parse_port(port: &str) -> Option<u16> {
     port.parse().ok()
 }
 
-/// `MOSH_PREDICTION_DISPLAY`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum PredictionMode {
-    /// Predict when the link is slow (default).
-    #[default]
-    Adaptive,
-    /// Always show predictions.
-    Always,
-    /// Never show predictions.
-    Never,
-    /// Mosh's experimental mode.
-    Experimental,
-}
-
-impl PredictionMode {
-    /// Parses the variable; `Err` carries Mosh's message.
-    pub fn parse(value: Option<&str>) -> Result<PredictionMode, String> {
-        match value {
-            None | Some("adaptive") => Ok(PredictionMode::Adaptive),
-            Some("always") => Ok(PredictionMode::Always),
-            Some("never") => Ok(PredictionMode::Never),
-            Some("experimental") => Ok(PredictionMode::Experimental),
-            Some(other) => Err(format!("Unknown prediction mode {other}.")),
-        }
+/// Reads `MOSH_PREDICTION_DISPLAY` (unset → adaptive); `Err` carries
+/// Mosh's exact message.
+pub fn prediction_display(value: Option<&str>) -> Result<DisplayPreference, String> {
+    match value {
+        None => Ok(DisplayPreference::Adaptive),
+        Some(v) => v
+            .parse()
+            .map_err(|e: UnknownMode| format!("Unknown prediction mode {}.", e.0)),
     }
 }
 
@@ -190,16 +177,14 @@ pub struct ClientConfig {
     pub port_text: String,
     /// Server port.
     pub port: u16,
-    /// The session key text from `MOSH_KEY`.
-    pub key: String,
+    /// The session key from `MOSH_KEY`.
+    pub key: Base64Key,
     /// `-v` count.
     pub verbose: u32,
     /// The escape key.
     pub escape: EscapeConfig,
-    /// `MOSH_PREDICTION_DISPLAY`.
-    pub prediction: PredictionMode,
-    /// `MOSH_PREDICTION_OVERWRITE=yes`.
-    pub prediction_overwrite: bool,
+    /// `MOSH_PREDICTION_DISPLAY` and `MOSH_PREDICTION_OVERWRITE`.
+    pub prediction: PredictionConfig,
     /// `[mosh] ` unless `MOSH_TITLE_NOPREFIX` is set.
     pub title_prefix: String,
     /// Terminal capabilities of `$TERM`.
@@ -268,21 +253,26 @@ fn start(ip: &str, port: &str, verbose: u32, key: Option<String>, argv0: &str) -
     let term = std::env::var("TERM").ok();
     let caps = match terminfo::lookup_env_term() {
         Ok(c) => c,
-        Err(e @ TermInfoError::UnknownTerminal(_)) | Err(e @ TermInfoError::Corrupt(_)) => {
+        Err(e) => {
             eprint!("Error: {e}\r\n");
             return exiting_failure();
         }
     };
-    let prediction =
-        match PredictionMode::parse(std::env::var("MOSH_PREDICTION_DISPLAY").ok().as_deref()) {
-            Ok(p) => p,
-            Err(msg) => {
-                eprintln!("{msg}");
-                return ExitCode::FAILURE;
-            }
-        };
-    let prediction_overwrite =
-        std::env::var_os("MOSH_PREDICTION_OVERWRITE").is_some_and(|v| v == OsStr::new("yes"));
+    let display = match prediction_display(std::env::var("MOSH_PREDICTION_DISPLAY").ok().as_deref())
+    {
+        Ok(p) => p,
+        Err(msg) => {
+            eprintln!("{msg}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let prediction = PredictionConfig {
+        display,
+        overwrite: overwrite_from_env_value(
+            std::env::var("MOSH_PREDICTION_OVERWRITE").ok().as_deref(),
+        ),
+        ..PredictionConfig::default()
+    };
 
     let charset = super::locale::charset();
     if !super::locale::is_utf8_charset(&charset) {
@@ -303,6 +293,14 @@ fn start(ip: &str, port: &str, verbose: u32, key: Option<String>, argv0: &str) -
         }
     };
 
+    let key = match Base64Key::parse(&key) {
+        Ok(k) => k,
+        Err(e) => {
+            eprint!("Crypto exception: {e}\r\n");
+            return exiting_failure();
+        }
+    };
+
     let escape_env = std::env::var_os("MOSH_ESCAPE_KEY");
     let config = ClientConfig {
         ip: ip_addr,
@@ -312,7 +310,6 @@ fn start(ip: &str, port: &str, verbose: u32, key: Option<String>, argv0: &str) -
         verbose,
         escape: EscapeConfig::from_env_value(escape_env.as_deref().map(OsStr::as_bytes)),
         prediction,
-        prediction_overwrite,
         title_prefix: if std::env::var_os("MOSH_TITLE_NOPREFIX").is_some() {
             String::new()
         } else {
@@ -475,25 +472,18 @@ mod tests {
 
     #[test]
     fn prediction_modes() {
-        assert_eq!(PredictionMode::parse(None), Ok(PredictionMode::Adaptive));
+        use DisplayPreference::*;
+        assert_eq!(prediction_display(None), Ok(Adaptive));
+        assert_eq!(prediction_display(Some("adaptive")), Ok(Adaptive));
+        assert_eq!(prediction_display(Some("always")), Ok(Always));
+        assert_eq!(prediction_display(Some("never")), Ok(Never));
+        assert_eq!(prediction_display(Some("experimental")), Ok(Experimental));
         assert_eq!(
-            PredictionMode::parse(Some("always")),
-            Ok(PredictionMode::Always)
-        );
-        assert_eq!(
-            PredictionMode::parse(Some("never")),
-            Ok(PredictionMode::Never)
-        );
-        assert_eq!(
-            PredictionMode::parse(Some("experimental")),
-            Ok(PredictionMode::Experimental)
-        );
-        assert_eq!(
-            PredictionMode::parse(Some("bad")),
+            prediction_display(Some("bad")),
             Err("Unknown prediction mode bad.".into())
         );
         assert_eq!(
-            PredictionMode::parse(Some("")),
+            prediction_display(Some("")),
             Err("Unknown prediction mode .".into())
         );
     }

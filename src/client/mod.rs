@@ -7,6 +7,8 @@ pub mod cli;
 pub mod escape;
 pub mod locale;
 pub mod notification;
+pub mod predictor;
+pub mod renderer;
 pub mod session;
 pub mod terminfo;
 pub mod tty;

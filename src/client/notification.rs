@@ -161,7 +161,8 @@ impl NotificationEngine {
         })
     }
 
-    /// Milliseconds until the bar may change by itself (expiry or counter).
+    /// Milliseconds until the bar may change by itself: a message expires,
+    /// contact becomes late, or the counter ticks.
     pub fn wait_time(&self, now: u64) -> Option<u64> {
         // Only a shown message has an expiry worth waking for.
         let mut next = if self.message.is_empty() {
@@ -169,7 +170,13 @@ impl NotificationEngine {
         } else {
             self.message_expiration.map(|e| e.saturating_sub(now))
         };
-        if self.need_countup(now) {
+        if !self.need_countup(now) {
+            // Wake exactly when contact becomes late, so the bar shows on time.
+            let heard_due = (self.last_word_from_server + SERVER_LATE_MS + 1).saturating_sub(now);
+            let acked_due = (self.last_acked_state + REPLY_LATE_MS + 1).saturating_sub(now);
+            let due = heard_due.min(acked_due);
+            next = Some(next.map_or(due, |n| n.min(due)));
+        } else {
             let interval = if now.saturating_sub(self.last_word_from_server) > 60000 {
                 SLOW_COUNTUP_MS
             } else {
@@ -280,7 +287,8 @@ mod tests {
         e.adjust(2000);
         assert_eq!(e.message(), "");
         assert_eq!(e.bar_text(2000), None);
-        assert_eq!(e.wait_time(2000), None);
+        // Only the lateness wake-up is left.
+        assert_eq!(e.wait_time(2000), Some(4501));
     }
 
     #[test]
@@ -291,7 +299,7 @@ mod tests {
         e.server_acked(100_000);
         e.adjust(100_000);
         assert_eq!(e.message(), "Exiting on user request...");
-        assert_eq!(e.wait_time(100_000), None);
+        assert_eq!(e.wait_time(100_000), Some(6501));
     }
 
     #[test]
@@ -313,6 +321,19 @@ mod tests {
         e.clear_network_error(7000);
         e.adjust(100_000);
         assert_eq!(e.message(), "m");
+    }
+
+    #[test]
+    fn wakes_when_contact_becomes_late() {
+        let mut e = engine();
+        e.server_heard(1000);
+        e.server_acked(1000);
+        assert_eq!(e.wait_time(2000), Some(5501));
+        assert_eq!(e.bar_text(7500), None);
+        assert!(e.bar_text(7501).is_some());
+        e.server_heard(5000);
+        // Now the reply is due first (10 s after 1000).
+        assert_eq!(e.wait_time(5000), Some(11_001 - 5000));
     }
 
     #[test]

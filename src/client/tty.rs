@@ -1,33 +1,13 @@
-//! The real terminal: raw mode, Mosh's open/close sequences, the window
-//! size, suspend/resume, and a restore that runs on every way out
+//! The real terminal: raw mode, writing Mosh's open/close sequences, the
+//! window size, suspend/resume, and a restore that runs on every way out
 //! (normal return, drop, panic).
 
 use std::io::{self, Write};
 use std::os::fd::RawFd;
 use std::sync::Mutex;
 
-/// What `ESC [ ? 1 h` asks for: the local terminal's arrows as `ESC O x`.
-const APP_CURSOR_ON: &[u8] = b"\x1b[?1h";
-
-/// Mosh's close sequence before rmcup (spec §8.2 item 8).
-pub const CLOSE_SEQUENCE: &[u8] = b"\x1b[?1l\x1b[0m\x1b[?25h\x1b[?1003l\x1b[?1002l\x1b[?1001l\x1b[?1000l\x1b[?1015l\x1b[?1006l\x1b[?1005l";
-
 /// The text printed when the user suspends the client.
 pub const SUSPENDED_MESSAGE: &[u8] = b"\n\x1b[37;44m[mosh is suspended.]\x1b[m\n";
-
-/// The bytes that prepare the real terminal: smcup (if any) then DECCKM.
-pub fn open_sequence(smcup: Option<&[u8]>) -> Vec<u8> {
-    let mut v = smcup.unwrap_or_default().to_vec();
-    v.extend_from_slice(APP_CURSOR_ON);
-    v
-}
-
-/// The bytes that put the real terminal back: Mosh's resets then rmcup (if any).
-pub fn close_sequence(rmcup: Option<&[u8]>) -> Vec<u8> {
-    let mut v = CLOSE_SEQUENCE.to_vec();
-    v.extend_from_slice(rmcup.unwrap_or_default());
-    v
-}
 
 /// What the panic hook needs to put the terminal back.
 struct Saved {
@@ -116,7 +96,7 @@ impl RawTerminal {
         Ok(t)
     }
 
-    /// The saved (cooked) termios, e.g. to check IUTF8 was preserved.
+    /// The raw termios in effect while the session runs.
     pub fn raw_termios(&self) -> &libc::termios {
         &self.raw
     }
@@ -183,24 +163,6 @@ fn install_panic_hook() {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn open_is_smcup_then_application_cursor_keys() {
-        assert_eq!(open_sequence(None), b"\x1b[?1h");
-        assert_eq!(
-            open_sequence(Some(b"\x1b[?1049h")),
-            b"\x1b[?1049h\x1b[?1h".to_vec()
-        );
-    }
-
-    #[test]
-    fn close_is_mosh_exact_then_rmcup() {
-        assert_eq!(
-            close_sequence(Some(b"\x1b[?1049l")),
-            b"\x1b[?1l\x1b[0m\x1b[?25h\x1b[?1003l\x1b[?1002l\x1b[?1001l\x1b[?1000l\x1b[?1015l\x1b[?1006l\x1b[?1005l\x1b[?1049l"
-                .to_vec()
-        );
-    }
 
     #[test]
     fn raw_mode_needs_a_terminal() {

@@ -10,10 +10,10 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::task::Poll;
 use std::time::Instant;
 
-use tokio::io::ReadBuf;
 use tokio::net::UdpSocket;
 
 use super::hop::HopPolicy;
+use super::recv::{RecvMeta, poll_recv_with_ecn};
 use super::socket::{is_emsgsize, new_udp_socket};
 use crate::transport::connection::{Connection, Transmit};
 use crate::transport::state::State;
@@ -136,21 +136,19 @@ impl ClientSockets {
         result.map(|()| sent)
     }
 
-    /// Receives one datagram from any open socket, then prunes old sockets
-    /// if the newest one has been in use long enough.
-    pub async fn recv_from(
+    /// Receives one datagram from any open socket (with its ECN mark; hand
+    /// it to `net::server::deliver`), then prunes old sockets if the newest
+    /// one has been in use long enough. `now_after` gives the time after the wait.
+    pub async fn recv(
         &mut self,
         buf: &mut [u8],
         now_after: impl FnOnce() -> Instant,
-    ) -> io::Result<(usize, SocketAddr)> {
+    ) -> io::Result<RecvMeta> {
         let socks = &self.socks;
         let got = poll_fn(|cx| {
             for s in socks.iter() {
-                let mut rb = ReadBuf::new(buf);
-                match s.poll_recv_from(cx, &mut rb) {
-                    Poll::Ready(Ok(from)) => return Poll::Ready(Ok((rb.filled().len(), from))),
-                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                    Poll::Pending => {}
+                if let Poll::Ready(r) = poll_recv_with_ecn(s, cx, buf) {
+                    return Poll::Ready(r);
                 }
             }
             Poll::Pending
@@ -194,10 +192,10 @@ mod tests {
         }
         let got = tokio::time::timeout(
             Duration::from_secs(5),
-            c.recv_from(&mut buf, || t0 + Duration::from_secs(12)),
+            c.recv(&mut buf, || t0 + Duration::from_secs(12)),
         )
         .await;
-        assert!(matches!(got, Ok(Ok((4, _)))));
+        assert!(matches!(got, Ok(Ok(RecvMeta { len: 4, .. }))));
         assert_eq!(
             c.local_addrs().len(),
             2,
@@ -209,10 +207,10 @@ mod tests {
         }
         let got = tokio::time::timeout(
             Duration::from_secs(5),
-            c.recv_from(&mut buf, || t0 + Duration::from_secs(72)),
+            c.recv(&mut buf, || t0 + Duration::from_secs(72)),
         )
         .await;
-        assert!(matches!(got, Ok(Ok((4, _)))));
+        assert!(matches!(got, Ok(Ok(RecvMeta { len: 4, .. }))));
         assert_eq!(c.local_addrs().len(), 1);
     }
 

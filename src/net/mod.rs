@@ -6,5 +6,6 @@
 pub mod client;
 pub mod hop;
 pub mod ports;
+pub mod recv;
 pub mod server;
 pub mod socket;

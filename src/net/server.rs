@@ -9,8 +9,10 @@ use std::time::Instant;
 
 use tokio::net::UdpSocket;
 
+use super::recv::{RecvMeta, recv_with_ecn};
 use super::socket::{BoundServer, RECV_BUFFER_LEN, flush_to};
 use crate::transport::connection::Connection;
+use crate::transport::connection::RecvError;
 use crate::transport::state::State;
 
 /// The server's one socket.
@@ -39,9 +41,10 @@ impl ServerSocket {
     }
 
     /// Receives one datagram into `buf` (use [`RECV_BUFFER_LEN`] bytes so an
-    /// oversize datagram reaches the core whole and is rejected there).
-    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.sock.recv_from(buf).await
+    /// oversize datagram reaches the core whole and is rejected there),
+    /// with its ECN mark; feed it to [`deliver`].
+    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<RecvMeta> {
+        recv_with_ecn(&self.sock, buf).await
     }
 
     /// A receive buffer of the right size.
@@ -57,4 +60,16 @@ impl ServerSocket {
     ) -> io::Result<usize> {
         flush_to(conn, &self.sock, now).await
     }
+}
+
+/// Hands a received datagram (from [`ServerSocket::recv`] or
+/// `ClientSockets::recv`) to the connection, ECN mark included.
+pub fn deliver<L: State, R: State>(
+    conn: &mut Connection<L, R>,
+    now: Instant,
+    meta: RecvMeta,
+    buf: &[u8],
+) -> Result<(), RecvError> {
+    let bytes = buf.get(..meta.len).unwrap_or(buf);
+    conn.handle_datagram_ecn(now, meta.from, bytes, meta.congestion_experienced)
 }

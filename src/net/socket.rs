@@ -25,8 +25,8 @@ pub fn new_udp_socket(ipv6: bool) -> io::Result<Socket> {
     disable_pmtu_discovery(&sock, ipv6)?;
     // Mosh ignores a failure here, and so do we.
     let _ = sock.set_tos_v4(IP_TOS_ECT0);
-    // Ask for the TOS byte of received datagrams (ECN); harmless if unused.
-    let _ = set_int_opt(&sock, libc::IPPROTO_IP, libc::IP_RECVTOS, 1);
+    // Ask for the TOS byte of received datagrams (ECN).
+    super::recv::enable_tos_reporting(&sock, ipv6);
     sock.set_nonblocking(true)?;
     Ok(sock)
 }

@@ -697,8 +697,18 @@ impl<C: PredictCell> PredictionEngine<C> {
         for ri in 0..self.rows.len() {
             let row = self.rows[ri].row;
             for ci in 0..self.rows[ri].cells.len() {
-                let verdict = self.rows[ri].cells[ci].validity(fb, row, self.late_acked);
+                let mut verdict = self.rows[ri].cells[ci].validity(fb, row, self.late_acked);
                 let timing = self.rows[ri].cells[ci].timing.clone();
+                if verdict == Validity::Pending
+                    && self.rmosh()
+                    && self.frame_acked >= timing.expiration_frame
+                    && self.rows[ri].cells[ci].validity(fb, row, u64::MAX) == Validity::Correct
+                {
+                    // The server has the key and its screen already shows the
+                    // echo: that is the evidence Mosh waits for the echo ack
+                    // to judge (the ack only matters to call a guess wrong).
+                    verdict = Validity::Correct;
+                }
                 match verdict {
                     Validity::IncorrectOrExpired | Validity::Correct | Validity::Pending
                         if self.ambiguous(timing.expiration_frame) =>
@@ -1384,5 +1394,32 @@ mod tests {
         r.typed("s");
         assert_eq!(r.shown().text(1), "$ ls");
         assert_eq!(r.shown().cursor, (1, 4));
+    }
+
+    #[test]
+    fn an_echo_on_screen_confirms_before_the_echo_ack() {
+        let mut r = rig();
+        r.typed("a");
+        r.fb.type_str("a");
+        r.e.set_frame_acked(1);
+        r.frame(0);
+        assert_eq!(r.e.stats().confirmed, 1, "echo visible, key received");
+        r.typed("b");
+        assert_eq!(r.shown().text(0), "$ ab");
+        let mut m = mosh();
+        m.typed("a");
+        m.fb.type_str("a");
+        m.e.set_frame_acked(1);
+        m.frame(0);
+        assert_eq!(m.e.stats().confirmed, 0, "Mosh waits for the echo ack");
+        let mut r = rig();
+        r.typed("a");
+        r.fb.type_str("a");
+        r.frame(0);
+        assert_eq!(
+            r.e.stats().confirmed,
+            0,
+            "not before the server has the key"
+        );
     }
 }

@@ -815,4 +815,25 @@ mod tests {
         assert!(!s.counterparty_shutdown_requested());
         assert_ne!(s.remote_state_num(), SHUTDOWN_NUM);
     }
+
+    #[test]
+    fn congestion_mark_makes_the_echoed_timestamp_older() {
+        let t0 = Instant::now();
+        let key = Base64Key::from_bytes([3; 16]);
+        let session = Session::new(&key);
+        let reply_of = |ce: bool| {
+            let (mut c, mut s) = pair(t0);
+            let d = drain(&mut c, t0 + Duration::from_millis(700));
+            let from = addr("10.0.0.2:4000");
+            let at = t0 + Duration::from_millis(800);
+            let _ = s.handle_datagram_ecn(at, from, &d[0].contents, ce);
+            let r = drain(&mut s, at);
+            Packet::decode(&session, &r[0].contents, Direction::ToClient)
+                .map(|p| p.timestamp_reply)
+                .ok()
+        };
+        // The client's clock started at t0: its timestamp is 700.
+        assert_eq!(reply_of(false), Some(700));
+        assert_eq!(reply_of(true), Some(200));
+    }
 }
