@@ -470,8 +470,7 @@ def main():
         f"# rmosh vs mosh 1.4.0 — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, {cpu_model()}, Linux {platform.release()}. "
-        f"Mode: {'quick' if q else 'full'}. Command: `python3 bench/run.py{' --quick' if q else ''}"
-        f"{' --cases ' + ','.join(cases) if len(cases) != len(CASES) else ''}`.",
+        f"Mode: {'quick' if q else 'full'}. Command: `{' '.join(['python3', 'bench/run.py'] + sys.argv[1:])}`.",
         "",
         "| metric | " + " | ".join(names) + (" | rmosh/mosh |" if {"mosh", "rmosh"} <= set(names) else " |"),
         "|---|" + "---:|" * len(names) + ("---:|" if {"mosh", "rmosh"} <= set(names) else ""),

@@ -50,3 +50,79 @@ fn unknown_subcommand_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("frobnicate"));
 }
+
+/// Runs the binary through a symlink named `name` with `args`.
+fn via_symlink(name: &str, args: &[&str]) -> Output {
+    let dir = std::env::temp_dir().join(format!("rmosh-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let link = dir.join(name);
+    std::os::unix::fs::symlink(rmosh(), &link).expect("symlink");
+    let out = run(Command::new(&link).args(args));
+    let _ = std::fs::remove_dir_all(&dir);
+    out
+}
+
+#[test]
+fn symlink_mosh_server_prints_the_server_usage() {
+    let out = via_symlink("mosh-server", &["--help"]);
+    assert!(out.status.success());
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains(
+            "mosh-server new [-s] [-v] [-i LOCALADDR] [-p PORT[:PORT2]] [-c COLORS] [-l NAME=VALUE] [-- COMMAND...]"
+        ),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn symlink_mosh_client_prints_the_client_usage() {
+    let out = via_symlink("mosh-client", &["--help"]);
+    assert!(out.status.success());
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("mosh-client [-# 'ARGS'] IP PORT"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("mosh-client -c"), "{stdout}");
+}
+
+#[test]
+fn symlink_mosh_prints_the_wrapper_usage() {
+    let out = via_symlink("mosh", &["--help"]);
+    assert!(out.status.success());
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("[options] [--] [user@]host [command...]"),
+        "{stdout}"
+    );
+    for option in [
+        "--predict=",
+        "--ssh=",
+        "--server=",
+        "--family=",
+        "--bind-server=",
+        "--no-init",
+        "--local",
+    ] {
+        assert!(
+            stdout.contains(option),
+            "wrapper usage lacks {option}:\n{stdout}"
+        );
+    }
+}
+
+#[test]
+fn subcommands_and_symlinks_reach_the_same_roles() {
+    let server = run(Command::new(rmosh()).args(["server", "new", "-p", "notaport"]));
+    assert_eq!(server.status.code(), Some(1));
+    assert!(
+        text(&server.stderr).contains("Bad UDP port range"),
+        "{}",
+        text(&server.stderr)
+    );
+    let linked = via_symlink("mosh-server", &["new", "-p", "notaport"]);
+    assert_eq!(linked.status.code(), Some(1));
+    assert!(text(&linked.stderr).contains("Bad UDP port range"));
+}

@@ -86,3 +86,13 @@ fn garbage_and_replays(server: Side, client: Side) {
 fn stock_server_survives_garbage_and_replays() {
     garbage_and_replays(Side::Stock, Side::Stock);
 }
+
+#[test]
+fn rmosh_server_survives_garbage_and_replays() {
+    garbage_and_replays(Side::Rmosh, Side::Rmosh);
+}
+
+#[test]
+fn rmosh_server_with_stock_client_survives_garbage_and_replays() {
+    garbage_and_replays(Side::Rmosh, Side::Stock);
+}

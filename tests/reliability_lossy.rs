@@ -54,3 +54,18 @@ fn lossy_typing(server: Side, client: Side, seed: u64) {
 fn stock_client_stock_server_through_a_lossy_link() {
     lossy_typing(Side::Stock, Side::Stock, 11);
 }
+
+#[test]
+fn rmosh_pair_through_a_lossy_link() {
+    lossy_typing(Side::Rmosh, Side::Rmosh, 13);
+}
+
+#[test]
+fn stock_client_rmosh_server_through_a_lossy_link() {
+    lossy_typing(Side::Rmosh, Side::Stock, 14);
+}
+
+#[test]
+fn rmosh_client_stock_server_through_a_lossy_link() {
+    lossy_typing(Side::Stock, Side::Rmosh, 15);
+}

@@ -6,6 +6,7 @@
 mod reliability_common;
 
 use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use reliability_common::*;
@@ -14,6 +15,7 @@ use reliability_common::*;
 struct Net {
     server_ns: String,
     client_ns: String,
+    client_dev: String,
     subnet: String,
 }
 
@@ -29,13 +31,16 @@ fn ip(args: &[&str]) {
 
 impl Net {
     fn new() -> Net {
-        let id = std::process::id() % 100_000;
+        // Unique per process and per test; interface names stay under 16 bytes.
+        static N: AtomicU32 = AtomicU32::new(0);
+        let id = (std::process::id() % 10_000) * 10 + N.fetch_add(1, Ordering::SeqCst) % 10;
+        let (vs, vc) = (format!("rvs{id}"), format!("rvc{id}"));
         let net = Net {
             server_ns: format!("rmrel-s-{id}"),
             client_ns: format!("rmrel-c-{id}"),
+            client_dev: vc.clone(),
             subnet: format!("10.213.{}", id % 250),
         };
-        let (vs, vc) = (format!("rvs{id}"), format!("rvc{id}"));
         ip(&["netns", "add", &net.server_ns]);
         ip(&["netns", "add", &net.client_ns]);
         ip(&["link", "add", &vs, "type", "veth", "peer", "name", &vc]);
@@ -61,11 +66,11 @@ impl Net {
 
     /// Moves the client from .2 to .3: the old address disappears.
     fn change_client_ip(&self) {
-        let dev = format!("rvc{}", std::process::id() % 100_000);
+        let dev = &self.client_dev;
         let old = format!("{}.2/24", self.subnet);
         let new = format!("{}.3/24", self.subnet);
-        ip(&["-n", &self.client_ns, "addr", "del", &old, "dev", &dev]);
-        ip(&["-n", &self.client_ns, "addr", "add", &new, "dev", &dev]);
+        ip(&["-n", &self.client_ns, "addr", "del", &old, "dev", dev]);
+        ip(&["-n", &self.client_ns, "addr", "add", &new, "dev", dev]);
     }
 }
 
@@ -116,4 +121,9 @@ fn client_ip_change(server: Side, client: Side) {
 #[test]
 fn stock_pair_keeps_the_session_when_the_client_ip_changes() {
     client_ip_change(Side::Stock, Side::Stock);
+}
+
+#[test]
+fn rmosh_pair_keeps_the_session_when_the_client_ip_changes() {
+    client_ip_change(Side::Rmosh, Side::Rmosh);
 }

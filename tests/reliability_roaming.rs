@@ -63,6 +63,27 @@ fn stock_pair_survives_an_address_change_every_5s() {
 }
 
 #[test]
-fn stock_pair_recovers_from_a_60s_outage() {
-    outage_60s_then_recovery(Side::Stock, Side::Stock);
+fn rmosh_pair_survives_an_address_change_every_5s() {
+    address_change_every_5s(Side::Rmosh, Side::Rmosh);
+}
+
+#[test]
+fn stock_client_rmosh_server_survive_an_address_change_every_5s() {
+    address_change_every_5s(Side::Rmosh, Side::Stock);
+}
+
+#[test]
+fn rmosh_client_stock_server_survive_an_address_change_every_5s() {
+    address_change_every_5s(Side::Stock, Side::Rmosh);
+}
+
+/// Both pairs wait out their outage at the same time, so the suite pays
+/// for one minute, not two.
+#[test]
+fn stock_pair_and_rmosh_pair_recover_from_a_60s_outage() {
+    let stock = thread::spawn(|| outage_60s_then_recovery(Side::Stock, Side::Stock));
+    let rmosh = thread::spawn(|| outage_60s_then_recovery(Side::Rmosh, Side::Rmosh));
+    let (a, b) = (stock.join(), rmosh.join());
+    assert!(a.is_ok(), "stock pair failed the outage test");
+    assert!(b.is_ok(), "rmosh pair failed the outage test");
 }

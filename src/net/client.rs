@@ -136,6 +136,15 @@ impl ClientSockets {
         result.map(|()| sent)
     }
 
+    /// Like [`ClientSockets::recv`], without the ECN mark.
+    pub async fn recv_from(
+        &mut self,
+        buf: &mut [u8],
+        now_after: impl FnOnce() -> Instant,
+    ) -> io::Result<(usize, SocketAddr)> {
+        self.recv(buf, now_after).await.map(|m| (m.len, m.from))
+    }
+
     /// Receives one datagram from any open socket (with its ECN mark; hand
     /// it to `net::server::deliver`), then prunes old sockets if the newest
     /// one has been in use long enough. `now_after` gives the time after the wait.

@@ -1,0 +1,149 @@
+//! Screen fidelity across the four pairings of server and client.
+//!
+//! The same deterministic scenes (colours, attributes, erase with background,
+//! cursor motion, scrolling, the 80th column, wide and combining characters,
+//! titles) run through (mosh-server, mosh-client), (rmosh, mosh-client),
+//! (mosh-server, rmosh) and (rmosh, rmosh), each client inside tmux. The stock
+//! pair is the oracle: every other pair must leave tmux with the same cells,
+//! attributes, cursor and title after every scene.
+
+mod e2e;
+
+use std::sync::OnceLock;
+
+use e2e::{MoshServer, Tmux, Which, free_udp_port};
+
+/// One scene: shell code that draws, then the harness captures the screen.
+struct Scene {
+    name: &'static str,
+    script: &'static str,
+}
+
+const SCENES: &[Scene] = &[
+    Scene {
+        name: "sgr-16",
+        script: r#"for a in 0 1 3 4 5 7 8; do for c in 30 31 32 33 34 35 36 37 90 91 92 93 94 95 96 97; do printf '\033[%s;%sm%s\033[0m' $a $c x; done; printf '\n'; done
+for b in 40 41 42 43 44 45 46 47 100 101 102 103 104 105 106 107; do printf '\033[%sm %s \033[0m' $b $b; done; printf '\n'
+printf '\033[1mB\033[22mb \033[3mI\033[23mi \033[4mU\033[24mu \033[5mK\033[25mk \033[7mR\033[27mr \033[8mH\033[28mh\033[39;49m\n'"#,
+    },
+    Scene {
+        name: "sgr-256-truecolor",
+        script: r#"i=0; while [ $i -lt 256 ]; do printf '\033[38;5;%dm#\033[48;5;%dm \033[0m' $i $(( (i + 7) % 256 )); i=$((i+1)); if [ $((i % 40)) = 0 ]; then printf '\n'; fi; done; printf '\n'
+r=0; while [ $r -lt 256 ]; do printf '\033[38;2;%d;%d;%dm*\033[48;2;%d;0;%dm.' $r $((255-r)) $((r/2)) $((r/3)) $((255-r)); r=$((r+9)); done; printf '\033[0m\n'"#,
+    },
+    Scene {
+        name: "erase-with-background",
+        script: r#"printf 'abcdefghijklmnopqrstuvwxyz0123456789\n%.0s' 1 2 3 4 5 6
+printf '\033[44m\033[3;5H\033[K\033[4;10H\033[1K\033[5;3H\033[7X\033[6;1H\033[2K\033[0m\033[8;1H'
+printf '\033[41mred-bg-rest\033[K\033[0m\n\033[42m\033[J\033[0m\033[10;1Hend'"#,
+    },
+    Scene {
+        name: "cursor-motion-and-tabs",
+        script: r#"printf '\033[2J\033[H'; printf '\033[5;10HA\033[2AB\033[3BC\033[4CD\033[6DE\033[20GF\033[12dG'
+printf '\033[14;1H\tT1\tT2\033[3ZZ\033[2IY\033[15;1H\033[3g\033[15;5H\033HX\r\tW\033[0;0Hh\033[16;70H\033[99CR\033[99BZ'"#,
+    },
+    Scene {
+        name: "scrolling",
+        script: r#"i=1; while [ $i -le 30 ]; do printf 'line %02d\n' $i; i=$((i+1)); done
+printf '\033[5;15r\033[15;1H\nscrolled-in-region\033[5;1H\033Mreverse-index\033[r'
+printf '\033[8;1H\033[2Linserted\033[12;1H\033[1Mdeleted-one\033[3S\033[1T\033[20;1H'"#,
+    },
+    Scene {
+        name: "eightieth-column",
+        script: r#"printf '\033[2J\033[H'
+i=0; while [ $i -lt 80 ]; do printf '%d' $((i % 10)); i=$((i+1)); done; printf 'W'
+printf '\n'; i=0; while [ $i -lt 80 ]; do printf 'x'; i=$((i+1)); done; printf '\r\n'
+i=0; while [ $i -lt 79 ]; do printf 'y'; i=$((i+1)); done; sleep 0.3; printf 'Zwrapped-across-frames\n'
+printf '\033[?7l'; i=0; while [ $i -lt 90 ]; do printf 'n'; i=$((i+1)); done; printf '\033[?7h\n'
+printf 'ins: abcdef\033[4D\033[4h++\033[4l\033[2P\033[3@<\n'"#,
+    },
+    Scene {
+        name: "unicode-wide-combining",
+        script: r#"printf '\033[2J\033[H'
+printf 'wide: \344\270\255\346\226\207 \360\237\230\200 end\n'
+printf 'combining: e\314\201 a\314\210\314\201 n\314\203\n'
+printf '\314\201fallback\n'
+printf '\033[1;79H\344\270\255'
+printf '\033[6;1Hlatin1: \303\251\303\274\303\237 \302\240nbsp\n'
+printf '\033[8;1Hab\344\270\255cd\033[8;3Hx\033[9;1H'"#,
+    },
+    Scene {
+        name: "title-and-modes",
+        script: r#"printf '\033]0;matrix title\007\033[?2004h\033[?25l'; printf 'modes set\n'"#,
+    },
+];
+
+fn run_pair(server: Which, client: Which) -> Vec<(String, String)> {
+    let dir = e2e::tempdir("matrix");
+    let mut script = String::from("printf '\\n'\n");
+    for (i, scene) in SCENES.iter().enumerate() {
+        script.push_str(&format!(
+            "printf '\\033[0m\\033[H\\033[2J'\n{}\nprintf '\\033[24;1H@@scene-{}-done@@'\nread -r _\n",
+            scene.script, i
+        ));
+    }
+    script.push_str("exit 0\n");
+    let script_path = dir.join("scenes.sh");
+    std::fs::write(&script_path, script).expect("write scene script");
+
+    let port = free_udp_port();
+    let server = MoshServer::start(
+        server,
+        port,
+        &["/bin/sh", script_path.to_str().expect("utf-8 path")],
+    );
+    let tmux = Tmux::start_client(&dir, client, port, &server.key, 80, 24);
+
+    let mut shots = Vec::new();
+    for (i, scene) in SCENES.iter().enumerate() {
+        let marker = format!("@@scene-{i}-done@@");
+        let screen = tmux.wait_for(|s| s.contains(&marker), 20);
+        let title = tmux.pane_title();
+        let cursor = tmux.cursor();
+        shots.push((
+            scene.name.to_string(),
+            format!("{screen}\n-- cursor {cursor}\n-- title {title}"),
+        ));
+        tmux.send_keys(&["Enter"]);
+    }
+    let end = tmux.wait_for(|s| s.contains("RC="), 20);
+    assert!(end.contains("RC=0"), "client did not exit cleanly:\n{end}");
+    assert!(
+        end.contains("[mosh is exiting.]"),
+        "no exit message:\n{end}"
+    );
+    shots
+}
+
+/// The stock pair's screens, computed once per test binary.
+fn oracle() -> &'static [(String, String)] {
+    static ORACLE: OnceLock<Vec<(String, String)>> = OnceLock::new();
+    ORACLE.get_or_init(|| run_pair(Which::Mosh, Which::Mosh))
+}
+
+fn assert_same_as_stock(server: Which, client: Which) {
+    let oracle = oracle();
+    let ours = run_pair(server, client);
+    assert_eq!(oracle.len(), ours.len());
+    for ((name, want), (_, got)) in oracle.iter().zip(ours.iter()) {
+        assert!(
+            want == got,
+            "scene {name} differs for server={server:?} client={client:?}\n--- mosh/mosh\n{want}\n--- ours\n{got}"
+        );
+    }
+}
+
+#[test]
+fn rmosh_server_with_stock_client_matches_stock_pair() {
+    assert_same_as_stock(Which::Rmosh, Which::Mosh);
+}
+
+#[test]
+fn stock_server_with_rmosh_client_matches_stock_pair() {
+    assert_same_as_stock(Which::Mosh, Which::Rmosh);
+}
+
+#[test]
+fn rmosh_pair_matches_stock_pair() {
+    assert_same_as_stock(Which::Rmosh, Which::Rmosh);
+}
