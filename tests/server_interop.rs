@@ -249,3 +249,46 @@ fn stock_mosh_wrapper_with_local_rmosh_server() {
     let screen = tmux.expect("RC=", 15 * SEC);
     assert!(screen.contains("RC=0"), "{screen}");
 }
+
+#[test]
+fn sigusr1_after_the_signal_timeout_shuts_down() {
+    let s = session(&[], &[("MOSH_SERVER_SIGNAL_TMOUT", "2")], 80, 24);
+    s.tmux.expect(PROMPT, 10 * SEC);
+    let client = s.tmux.client_pid();
+    assert!(client > 0, "mosh-client not found");
+    // SAFETY: stopping the mosh-client this test started.
+    unsafe { libc::kill(client, libc::SIGSTOP) };
+    std::thread::sleep(Duration::from_millis(3500));
+    assert!(alive(s.server.pid), "server exited without a signal");
+    s.server.signal(libc::SIGUSR1);
+    let gone = s.server.wait_exit(15 * SEC);
+    // SAFETY: resuming the client stopped above.
+    unsafe { libc::kill(client, libc::SIGCONT) };
+    assert!(
+        gone,
+        "SIGUSR1 after MOSH_SERVER_SIGNAL_TMOUT did not end the server"
+    );
+}
+
+#[test]
+fn ctrl_c_interrupts_an_endless_flood_promptly() {
+    let s = session(&[], &[], 80, 24);
+    s.tmux.expect(PROMPT, 10 * SEC);
+    s.tmux.type_text("yes flood-line-for-the-test");
+    s.tmux.keys(&["Enter"]);
+    s.tmux.expect(
+        "flood-line-for-the-test\nflood-line-for-the-test\nflood-line-for-the-test",
+        10 * SEC,
+    );
+    std::thread::sleep(SEC);
+    let start = std::time::Instant::now();
+    s.tmux.keys(&["C-c"]);
+    s.tmux.type_text("echo interrupted-''ok");
+    s.tmux.keys(&["Enter"]);
+    s.tmux.expect("interrupted-ok", 15 * SEC);
+    assert!(
+        start.elapsed() < 10 * SEC,
+        "keystrokes took {:?} to get through the flood",
+        start.elapsed()
+    );
+}

@@ -13,10 +13,12 @@ use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
+use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
 use tokio::net::UdpSocket;
 
-use crate::net::server::ServerSocket;
+use crate::net::recv::{RecvMeta, recvmsg_tos};
+use crate::net::server::{ServerSocket, deliver};
 use crate::net::socket::BoundServer;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
@@ -192,13 +194,13 @@ async fn run(p: SessionParams) -> Option<OwnedFd> {
         let mut usr1_signal = false;
         let mut pty_bytes = 0usize;
         let mut pty_closed = false;
-        let mut first_dgram: Option<(usize, SocketAddr)> = None;
+        let mut first_dgram: Option<RecvMeta> = None;
         tokio::select! {
             biased;
             _ = signals.term.recv() => term_signal = true,
             _ = signals.int.recv() => term_signal = true,
             _ = signals.usr1.recv() => usr1_signal = true,
-            r = socket.recv_from(&mut dgram) => match r {
+            r = server_socket.recv(&mut dgram) => match r {
                 Ok(got) => first_dgram = Some(got),
                 Err(e) => logic.network_error(&e).await,
             },
@@ -221,13 +223,14 @@ async fn run(p: SessionParams) -> Option<OwnedFd> {
             _ = tokio::time::sleep_until(deadline.into()) => {},
         }
         let now = Instant::now();
-        if let Some((n, from)) = first_dgram {
-            logic.datagram(now, from, dgram.get(..n).unwrap_or_default());
+        if let Some(meta) = first_dgram {
+            logic.datagram(now, meta, &dgram);
         }
         // Keystrokes first, whatever woke us: drain what the socket holds.
+        let fd = socket.as_raw_fd();
         for _ in 0..DATAGRAM_BUDGET {
-            match socket.try_recv_from(&mut dgram) {
-                Ok((n, from)) => logic.datagram(now, from, dgram.get(..n).unwrap_or_default()),
+            match socket.try_io(Interest::READABLE, || recvmsg_tos(fd, &mut dgram)) {
+                Ok(meta) => logic.datagram(now, meta, &dgram),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) => {
                     logic.network_error(&e).await;
@@ -413,8 +416,8 @@ impl Logic {
         wake
     }
 
-    fn datagram(&mut self, now: Instant, from: SocketAddr, bytes: &[u8]) {
-        if let Err(e) = self.conn.handle_datagram(now, from, bytes)
+    fn datagram(&mut self, now: Instant, meta: RecvMeta, buf: &[u8]) {
+        if let Err(e) = deliver(&mut self.conn, now, meta, buf)
             && self.verbose > 0
         {
             eprintln!("{e}");
