@@ -142,9 +142,23 @@ fn self_deploy_when_the_remote_has_no_server() {
         text(&out)
     );
     assert!(!deployed.exists());
-    // Default (auto): deploy, then run the copy.
-    let mut c = s.rmosh();
-    c.args(&base).args(["127.0.0.1", "--", "true"]);
+    // Default (auto): deploy, then run the copy as the server of a real session.
+    let mut words = vec![env!("CARGO_BIN_EXE_rmosh").to_string(), "connect".into()];
+    words.extend(base.iter().take(base.len() - 2).cloned());
+    words.extend(
+        ["127.0.0.1", "--", "sh", "-c", "echo deployed-$((6*7))"]
+            .iter()
+            .map(|w| w.to_string()),
+    );
+    let mut c = in_pty(&format!(
+        "stty rows 24 cols 80; exec {}",
+        shell_words(&words)
+    ));
+    c.env("HOME", s.path("home"))
+        .env("LANG", "C.UTF-8")
+        .env("TERM", "xterm-256color")
+        .env_remove("SSH_AUTH_SOCK")
+        .env_remove("LC_ALL");
     let out = run(c, Duration::from_secs(60));
     let all = text(&out);
     let ours = std::fs::read(env!("CARGO_BIN_EXE_rmosh")).expect("read rmosh");
@@ -160,6 +174,9 @@ fn self_deploy_when_the_remote_has_no_server() {
         .filter(|e| e.file_name().to_string_lossy().starts_with(".rmosh-upload"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+    // The session ran through the deployed server.
+    assert!(out.status.success(), "{all}");
+    assert!(all.contains("deployed-42"), "{all}");
     let _ = std::fs::remove_file(&deployed);
     let _ = std::fs::remove_dir_all(&rbin);
 }
