@@ -28,8 +28,7 @@ fn shell_words(words: &[String]) -> String {
         .join(" ")
 }
 
-#[test]
-fn session_with_debian_mosh_server_prints_the_marker() {
+fn debian_session(client: Option<&str>) {
     assert!(
         Path::new("/usr/bin/mosh-server").exists() && Path::new("/usr/bin/mosh-client").exists(),
         "Debian's mosh is missing: apt-get install mosh"
@@ -37,7 +36,7 @@ fn session_with_debian_mosh_server_prints_the_marker() {
     let s = Sshd::start("e2e-debian", "");
     s.trust_host_key();
     // No --server: the remote has only Debian's mosh-server on its PATH.
-    let words = vec![
+    let mut words = vec![
         env!("CARGO_BIN_EXE_rmosh").to_string(),
         "connect".into(),
         "--ssh-port".into(),
@@ -48,14 +47,15 @@ fn session_with_debian_mosh_server_prints_the_marker() {
         s.path("user_key").display().to_string(),
         "-o".into(),
         format!("UserKnownHostsFile={}", s.path("known_hosts").display()),
-        "--client".into(),
-        "/usr/bin/mosh-client".into(),
         "127.0.0.1".into(),
         "--".into(),
         "sh".into(),
         "-c".into(),
         "echo bootstrap-marker-$((6*7))".into(),
     ];
+    if let Some(client) = client {
+        words.insert(2, format!("--client={client}"));
+    }
     let mut c = in_pty(&format!(
         "stty rows 24 cols 80; exec {}",
         shell_words(&words)
@@ -70,6 +70,16 @@ fn session_with_debian_mosh_server_prints_the_marker() {
     assert!(out.status.success(), "{all}");
     // The remote shell did the arithmetic: the command really ran there.
     assert!(all.contains("bootstrap-marker-42"), "{all}");
+}
+
+#[test]
+fn debian_mosh_server_and_client_session_prints_the_marker() {
+    debian_session(Some("/usr/bin/mosh-client"));
+}
+
+#[test]
+fn rmosh_connect_with_its_own_client_prints_the_marker() {
+    debian_session(None);
 }
 
 #[test]
@@ -132,9 +142,23 @@ fn self_deploy_when_the_remote_has_no_server() {
         text(&out)
     );
     assert!(!deployed.exists());
-    // Default (auto): deploy, then run the copy.
-    let mut c = s.rmosh();
-    c.args(&base).args(["127.0.0.1", "--", "true"]);
+    // Default (auto): deploy, then run the copy as the server of a real session.
+    let mut words = vec![env!("CARGO_BIN_EXE_rmosh").to_string(), "connect".into()];
+    words.extend(base.iter().take(base.len() - 2).cloned());
+    words.extend(
+        ["127.0.0.1", "--", "sh", "-c", "echo deployed-$((6*7))"]
+            .iter()
+            .map(|w| w.to_string()),
+    );
+    let mut c = in_pty(&format!(
+        "stty rows 24 cols 80; exec {}",
+        shell_words(&words)
+    ));
+    c.env("HOME", s.path("home"))
+        .env("LANG", "C.UTF-8")
+        .env("TERM", "xterm-256color")
+        .env_remove("SSH_AUTH_SOCK")
+        .env_remove("LC_ALL");
     let out = run(c, Duration::from_secs(60));
     let all = text(&out);
     let ours = std::fs::read(env!("CARGO_BIN_EXE_rmosh")).expect("read rmosh");
@@ -150,6 +174,9 @@ fn self_deploy_when_the_remote_has_no_server() {
         .filter(|e| e.file_name().to_string_lossy().starts_with(".rmosh-upload"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+    // The session ran through the deployed server.
+    assert!(out.status.success(), "{all}");
+    assert!(all.contains("deployed-42"), "{all}");
     let _ = std::fs::remove_file(&deployed);
     let _ = std::fs::remove_dir_all(&rbin);
 }

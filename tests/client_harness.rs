@@ -260,6 +260,26 @@ impl Tmux {
         ]);
     }
 
+    /// The pane's title (set by OSC 0/2).
+    pub fn pane_title(&self) -> String {
+        self.cmd(&["display-message", "-p", "#{pane_title}"])
+            .trim_end()
+            .to_owned()
+    }
+
+    /// The pid of the pane's first child process (the client under `sh -c`).
+    pub fn client_pid(&self) -> i32 {
+        let shell = self.cmd(&["display-message", "-p", "#{pane_pid}"]);
+        let shell = shell.trim();
+        let children = std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children"))
+            .unwrap_or_default();
+        children
+            .split_whitespace()
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no client process under pane pid {shell}"))
+    }
+
     /// Whether the pane's command has exited.
     pub fn pane_dead(&self) -> bool {
         self.cmd(&["display-message", "-p", "#{pane_dead}"]).trim() == "1"
@@ -550,4 +570,28 @@ pub fn outage_shows_bar_then_recovers(kind: ServerKind) {
     t.type_text("exit");
     t.keys(&["Enter"]);
     assert_clean_exit(&t);
+}
+
+/// The application's title gets the `[mosh] ` prefix; SIGTERM makes the
+/// client shut down cleanly and restore the terminal.
+pub fn title_prefix_then_sigterm(kind: ServerKind) {
+    let server = Server::start(kind);
+    let t = start_client(server.port, &server.key, 80, 24);
+    t.wait_prompt(Duration::from_secs(10));
+    t.type_text("printf '\\033]0;rmosh-title\\007'; echo title-set");
+    t.keys(&["Enter"]);
+    t.wait_text("title-set", Duration::from_secs(10));
+    let end = Instant::now() + Duration::from_secs(10);
+    while t.pane_title() != "[mosh] rmosh-title" && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(t.pane_title(), "[mosh] rmosh-title");
+    let pid = t.client_pid();
+    // SAFETY: signalling the client process this test started.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    assert_clean_exit(&t);
+    assert!(
+        server.wait_exit(Duration::from_secs(10)),
+        "server still running"
+    );
 }

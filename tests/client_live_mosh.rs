@@ -19,3 +19,8 @@ fn escape_key_quits_against_mosh_server() {
 fn outage_shows_notification_bar_against_mosh_server() {
     harness::outage_shows_bar_then_recovers(ServerKind::Mosh);
 }
+
+#[test]
+fn title_prefix_and_sigterm_against_mosh_server() {
+    harness::title_prefix_then_sigterm(ServerKind::Mosh);
+}

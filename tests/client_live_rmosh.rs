@@ -19,3 +19,8 @@ fn escape_key_quits_against_rmosh_server() {
 fn outage_shows_notification_bar_against_rmosh_server() {
     harness::outage_shows_bar_then_recovers(ServerKind::Rmosh);
 }
+
+#[test]
+fn title_prefix_and_sigterm_against_rmosh_server() {
+    harness::title_prefix_then_sigterm(ServerKind::Rmosh);
+}

@@ -91,6 +91,7 @@ pub fn run_connect(args: ConnectArgs) -> ExitCode {
         family: args.family,
         deploy: args.deploy,
         ssh_command: args.ssh,
+        no_ssh_pty: false,
         original_args: original.join(" "),
     })
 }
@@ -170,6 +171,8 @@ pub struct WrapperOptions {
     pub predict_overwrite: bool,
     /// `--deploy`.
     pub deploy: Option<String>,
+    /// `--no-ssh-pty` (the last of `--ssh-pty`/`--no-ssh-pty` wins).
+    pub no_ssh_pty: bool,
 }
 
 /// Parses the wrapper's options (Getopt::Long style, options before the host).
@@ -240,6 +243,8 @@ pub fn parse_wrapper_args(args: &[String]) -> Result<WrapperRequest, String> {
                     "no-init" => o.no_init = true,
                     "local" => o.local = true,
                     "predict-overwrite" => o.predict_overwrite = true,
+                    "ssh-pty" => o.no_ssh_pty = false,
+                    "no-ssh-pty" => o.no_ssh_pty = true,
                     _ => {}
                 }
             } else {
@@ -349,6 +354,7 @@ pub fn wrapper_to_connect(o: WrapperOptions, original: String) -> Result<Connect
             .transpose()?
             .unwrap_or_default(),
         ssh_command: o.ssh,
+        no_ssh_pty: o.no_ssh_pty,
         original_args: original,
         ..ConnectOptions::default()
     })
@@ -427,7 +433,9 @@ mod tests {
         assert_eq!(o.port.as_deref(), Some("60000:60010"));
         assert_eq!(o.family.as_deref(), Some("inet6"));
         assert_eq!(o.bind_server.as_deref(), Some("any"));
-        assert!(o.no_init && o.predict_overwrite && !o.local);
+        assert!(o.no_init && o.predict_overwrite && !o.local && !o.no_ssh_pty);
+        assert!(opts(&["--no-ssh-pty", "h"]).no_ssh_pty);
+        assert!(!opts(&["--no-ssh-pty", "--ssh-pty", "h"]).no_ssh_pty);
         assert_eq!(o.destination, "user@host");
         assert_eq!(o.command, vec!["echo", "-n"]);
     }

@@ -96,6 +96,8 @@ pub struct ConnectOptions {
     pub deploy: DeployMode,
     /// `--ssh=CMD`.
     pub ssh_command: Option<String>,
+    /// `--no-ssh-pty` (wrapper only): no `-tt` for the external ssh.
+    pub no_ssh_pty: bool,
     /// The original command line, shown by `ps` through the client's `-#`.
     pub original_args: String,
 }
@@ -286,8 +288,10 @@ fn run_external_ssh(
     cmd.arg("-c")
         .arg(format!("exec {ssh} \"$@\" 2>&1"))
         .arg("sh")
-        .arg("-n")
-        .arg("-tt");
+        .arg("-n");
+    if !opts.no_ssh_pty {
+        cmd.arg("-tt");
+    }
     if let Some(p) = opts.ssh_port {
         cmd.arg("-p").arg(p.to_string());
     }

@@ -167,6 +167,11 @@ impl<C: PredictCell> PredictionEngine<C> {
     /// Keys up to client state `frame` had effects that are not predicted.
     fn mark_unpredicted(&mut self, frame: u64) {
         self.unpredicted_frame = self.unpredicted_frame.max(frame);
+        self.mark_ambiguous(frame);
+    }
+
+    /// A key at client state `frame` may repaint cells predicted before it.
+    fn mark_ambiguous(&mut self, frame: u64) {
         if self.unpredicted.last().is_none_or(|&u| u < frame) {
             self.unpredicted.push(frame);
         }
@@ -240,7 +245,13 @@ impl<C: PredictCell> PredictionEngine<C> {
                 }
                 let epoch = self.prediction_epoch;
                 self.key(key, fb, now);
-                if self.prediction_epoch != epoch {
+                if key == Key::CarriageReturn {
+                    // Enter's cursor move is predicted and typing after it
+                    // lands where predicted (or is re-anchored at the new
+                    // prompt), so it does not make later guesses stale; it
+                    // may still repaint anything typed before it.
+                    self.mark_ambiguous(self.frame_sent + 1);
+                } else if self.prediction_epoch != epoch {
                     self.mark_unpredicted(self.frame_sent + 1);
                 }
                 self.last_key_cr = key == Key::CarriageReturn;
