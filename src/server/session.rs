@@ -32,7 +32,6 @@ use crate::terminal::keyboard::UserInputTranslator;
 use crate::transport::connection::{Connection, Side};
 use crate::transport::echo_ack::EchoAckTracker;
 use crate::transport::key::Base64Key;
-use crate::transport::sender::SERVER_SEND_MINDELAY;
 
 /// Most pty bytes consumed per loop turn (Mosh reads 16 KiB per select).
 pub const PTY_READ_BUDGET: usize = 64 * 1024;
@@ -131,24 +130,6 @@ struct Logic {
     attached_to: Option<SocketAddr>,
     utmp: UtmpState,
     network_errors: u32,
-    /// When the newest keystroke reached the pty (see [`send_delay`]).
-    last_keystroke: Option<Instant>,
-}
-
-/// How long after a keystroke the application's echo counts as interactive.
-const ECHO_WINDOW: Duration = Duration::from_millis(50);
-/// SEND_MINDELAY inside the echo window.
-const ECHO_SEND_DELAY: Duration = Duration::from_millis(1);
-
-/// SEND_MINDELAY for the next frame. Mosh always waits 8 ms to batch output,
-/// which is most of its keystroke-to-screen time on a fast link; output that
-/// follows a keystroke closely is almost always its echo, so it goes out after
-/// 1 ms instead. Bulk output is still paced by the send interval.
-fn send_delay(last_keystroke: Option<Instant>, now: Instant) -> Duration {
-    match last_keystroke {
-        Some(t) if now.saturating_duration_since(t) < ECHO_WINDOW => ECHO_SEND_DELAY,
-        _ => SERVER_SEND_MINDELAY,
-    }
 }
 
 async fn run(p: SessionParams) -> Option<OwnedFd> {
@@ -202,7 +183,6 @@ async fn run(p: SessionParams) -> Option<OwnedFd> {
         attached_to: None,
         utmp: UtmpState::default(),
         network_errors: 0,
-        last_keystroke: None,
     };
     let mut dgram = ServerSocket::recv_buffer();
     let mut pty_buf = vec![0u8; PTY_READ_BUDGET];
@@ -490,9 +470,6 @@ impl Logic {
         if !events.is_empty() {
             self.echo.register_input_frame(num, now);
         }
-        if events.iter().any(|e| matches!(e, UserEvent::UserByte(_))) {
-            self.last_keystroke = Some(now);
-        }
         self.note_client_address();
         if !self.child_released {
             // The held session process execs once it reads this line; it
@@ -518,8 +495,6 @@ impl Logic {
     }
 
     async fn transmit(&mut self, socket: &UdpSocket, now: Instant) {
-        self.conn
-            .set_send_delay(send_delay(self.last_keystroke, now));
         self.conn.handle_timeout(now);
         while let Some(t) = self.conn.poll_transmit(now) {
             match socket.try_send_to(&t.contents, t.destination) {
@@ -566,17 +541,6 @@ mod tests {
         let flags: Vec<bool> = plan.iter().map(|(_, f)| *f).collect();
         assert_eq!(flags, vec![false, true, false, true, false, true]);
         assert_eq!(plan.len(), 6);
-    }
-
-    #[test]
-    fn echo_of_a_recent_keystroke_is_sent_sooner_than_bulk_output() {
-        let t = Instant::now();
-        assert_eq!(send_delay(None, t), SERVER_SEND_MINDELAY);
-        assert_eq!(
-            send_delay(Some(t), t + Duration::from_millis(10)),
-            ECHO_SEND_DELAY
-        );
-        assert_eq!(send_delay(Some(t), t + ECHO_WINDOW), SERVER_SEND_MINDELAY);
     }
 
     #[test]
