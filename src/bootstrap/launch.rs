@@ -6,24 +6,9 @@
 
 use std::net::IpAddr;
 
-/// Locale variables the wrapper forwards with `-l NAME=VALUE`, in its order.
-pub const LOCALE_VARS: &[&str] = &[
-    "LANG",
-    "LANGUAGE",
-    "LC_CTYPE",
-    "LC_NUMERIC",
-    "LC_TIME",
-    "LC_COLLATE",
-    "LC_MONETARY",
-    "LC_MESSAGES",
-    "LC_PAPER",
-    "LC_NAME",
-    "LC_ADDRESS",
-    "LC_TELEPHONE",
-    "LC_MEASUREMENT",
-    "LC_IDENTIFICATION",
-    "LC_ALL",
-];
+/// Locale variables the wrapper forwards with `-l NAME=VALUE`, in its order:
+/// the same list, in the same order, that the server clears.
+pub use crate::server::locale::LOCALE_VARIABLES as LOCALE_VARS;
 
 /// Where the remote server should bind (`--bind-server`).
 #[derive(Debug, Clone, PartialEq, Eq)]
