@@ -16,6 +16,8 @@ pub mod process;
 pub mod relay;
 pub mod screens;
 pub mod server_session;
+pub mod sshd;
+pub mod ssp_sim;
 pub mod tempdir;
 pub mod tmux;
 pub mod typing_app;
