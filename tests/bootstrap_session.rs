@@ -1,24 +1,14 @@
 //! Whole sessions through `rmosh connect`: against Debian's mosh-server, and
 //! with rmosh deploying itself to a host that has no server.
 
-mod bootstrap_common;
+mod support;
 
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use bootstrap_common::*;
-
-/// Runs `cmd` (a shell command line) in a pseudo-terminal via script(1).
-fn in_pty(cmd: &str) -> Command {
-    assert!(
-        Path::new("/usr/bin/script").exists(),
-        "script(1) is missing (bsdutils)"
-    );
-    let mut c = Command::new("/usr/bin/script");
-    c.args(["-qfec", cmd, "/dev/null"]);
-    c
-}
+use support::process::{describe, require, run_with_timeout};
+use support::sshd::*;
 
 fn shell_words(words: &[String]) -> String {
     words
@@ -28,11 +18,23 @@ fn shell_words(words: &[String]) -> String {
         .join(" ")
 }
 
+/// Runs `words` (an `rmosh connect` command line) in an 80×24
+/// pseudo-terminal via script(1), with HOME in the sshd's folder and no agent.
+fn connect_in_pty(s: &Sshd, words: &[String]) -> Command {
+    let cmd = format!("stty rows 24 cols 80; exec {}", shell_words(words));
+    let mut c = Command::new(require("script"));
+    c.args(["-qfec", &cmd, "/dev/null"])
+        .env("HOME", s.path("home"))
+        .env("LANG", "C.UTF-8")
+        .env("TERM", "xterm-256color")
+        .env_remove("SSH_AUTH_SOCK")
+        .env_remove("LC_ALL");
+    c
+}
+
 fn debian_session(client: Option<&str>) {
-    assert!(
-        Path::new("/usr/bin/mosh-server").exists() && Path::new("/usr/bin/mosh-client").exists(),
-        "Debian's mosh is missing: apt-get install mosh"
-    );
+    require("mosh-server");
+    require("mosh-client");
     let s = Sshd::start("e2e-debian", "");
     s.trust_host_key();
     // No --server: the remote has only Debian's mosh-server on its PATH.
@@ -56,17 +58,9 @@ fn debian_session(client: Option<&str>) {
     if let Some(client) = client {
         words.insert(2, format!("--client={client}"));
     }
-    let mut c = in_pty(&format!(
-        "stty rows 24 cols 80; exec {}",
-        shell_words(&words)
-    ));
-    c.env("HOME", s.path("home"))
-        .env("LANG", "C.UTF-8")
-        .env("TERM", "xterm-256color")
-        .env_remove("SSH_AUTH_SOCK")
-        .env_remove("LC_ALL");
-    let out = run(c, Duration::from_secs(30));
-    let all = text(&out);
+    let c = connect_in_pty(&s, &words);
+    let out = run_with_timeout(c, Duration::from_secs(30));
+    let all = describe(&out);
     assert!(out.status.success(), "{all}");
     // The remote shell did the arithmetic: the command really ran there.
     assert!(all.contains("bootstrap-marker-42"), "{all}");
@@ -101,14 +95,7 @@ fn self_deploy_when_the_remote_has_no_server() {
         let _ = std::os::unix::fs::symlink(format!("/usr/bin/{tool}"), rbin.join(tool));
     }
     let s = Sshd::start("deploy", &format!("SetEnv PATH={}", rbin.display()));
-    assert!(
-        Command::new("id")
-            .arg(TEST_USER)
-            .output()
-            .map(|o| o.status.success())
-            .unwrap_or(false),
-        "user {TEST_USER} is missing: run .ci/setup.d/bootstrap.sh as root"
-    );
+    require_test_user();
     s.trust_host_key();
     let home = Path::new("/home").join(TEST_USER);
     let deployed = home.join(format!(
@@ -134,12 +121,12 @@ fn self_deploy_when_the_remote_has_no_server() {
     let mut c = s.rmosh();
     c.args(&base)
         .args(["--deploy=never", "127.0.0.1", "--", "true"]);
-    let out = run(c, Duration::from_secs(30));
-    assert!(!out.status.success(), "{}", text(&out));
+    let out = run_with_timeout(c, Duration::from_secs(30));
+    assert!(!out.status.success(), "{}", describe(&out));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("Neither rmosh nor mosh-server"),
         "{}",
-        text(&out)
+        describe(&out)
     );
     assert!(!deployed.exists());
     // Default (auto): deploy, then run the copy as the server of a real session.
@@ -150,17 +137,9 @@ fn self_deploy_when_the_remote_has_no_server() {
             .iter()
             .map(|w| w.to_string()),
     );
-    let mut c = in_pty(&format!(
-        "stty rows 24 cols 80; exec {}",
-        shell_words(&words)
-    ));
-    c.env("HOME", s.path("home"))
-        .env("LANG", "C.UTF-8")
-        .env("TERM", "xterm-256color")
-        .env_remove("SSH_AUTH_SOCK")
-        .env_remove("LC_ALL");
-    let out = run(c, Duration::from_secs(60));
-    let all = text(&out);
+    let c = connect_in_pty(&s, &words);
+    let out = run_with_timeout(c, Duration::from_secs(60));
+    let all = describe(&out);
     let ours = std::fs::read(env!("CARGO_BIN_EXE_rmosh")).expect("read rmosh");
     let theirs = std::fs::read(&deployed).unwrap_or_else(|_| panic!("not deployed\n{all}"));
     assert!(ours == theirs, "deployed copy differs\n{all}");

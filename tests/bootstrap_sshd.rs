@@ -1,19 +1,20 @@
 //! `rmosh connect` against a real OpenSSH sshd on 127.0.0.1: authentication,
 //! configuration, host keys, and the MOSH CONNECT hand-off to the client.
 
-mod bootstrap_common;
+mod support;
 
 use std::time::Duration;
 
-use bootstrap_common::*;
+use support::process::{describe, run_with_timeout};
+use support::sshd::*;
 
 const LIMIT: Duration = Duration::from_secs(30);
 
 fn assert_handed_off(s: &Sshd, out: &std::process::Output) {
-    assert!(out.status.success(), "{}", text(out));
+    assert!(out.status.success(), "{}", describe(out));
     let (args, key) = s
         .client_got()
-        .unwrap_or_else(|| panic!("client not started\n{}", text(out)));
+        .unwrap_or_else(|| panic!("client not started\n{}", describe(out)));
     assert_eq!(key, FAKE_KEY);
     // `-# <original args> |` then IP and port; the key is never in argv.
     assert_eq!(args.first().map(String::as_str), Some("-#"));
@@ -30,7 +31,7 @@ fn key_auth_accept_new_records_the_host() {
         .arg(s.path("user_key"))
         .args(["-o", "StrictHostKeyChecking=accept-new"])
         .args(["127.0.0.1", "--", "echo", "marker"]);
-    let out = run(c, LIMIT);
+    let out = run_with_timeout(c, LIMIT);
     assert_handed_off(&s, &out);
     let kh = std::fs::read_to_string(s.path("known_hosts")).expect("known_hosts written");
     assert!(
@@ -74,7 +75,7 @@ fn agent_auth() {
     c.args(s.std_args())
         .env("SSH_AUTH_SOCK", &sock)
         .args(["127.0.0.1", "--", "true"]);
-    let out = run(c, LIMIT);
+    let out = run_with_timeout(c, LIMIT);
     let _ = agent.kill();
     let _ = agent.wait();
     assert_handed_off(&s, &out);
@@ -82,8 +83,8 @@ fn agent_auth() {
     let _ = std::fs::remove_file(s.path("client.args"));
     let mut c = s.rmosh();
     c.args(s.std_args()).args(["127.0.0.1", "--", "true"]);
-    let out = run(c, LIMIT);
-    assert!(!out.status.success(), "{}", text(&out));
+    let out = run_with_timeout(c, LIMIT);
+    assert!(!out.status.success(), "{}", describe(&out));
     assert!(s.client_got().is_none());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("Permission denied"), "{err}");
@@ -102,7 +103,7 @@ fn encrypted_key_with_passphrase_prompt() {
         .arg(s.path("enc_key"))
         .env("ANSWER_PASSPHRASE", "correct horse")
         .args(["127.0.0.1", "--", "true"]);
-    let out = run(c, LIMIT);
+    let out = run_with_timeout(c, LIMIT);
     assert_handed_off(&s, &out);
     assert!(
         s.asked().contains("Enter passphrase for key"),
@@ -114,21 +115,14 @@ fn encrypted_key_with_passphrase_prompt() {
 #[test]
 fn password_auth() {
     let s = Sshd::start("pw", "");
-    assert!(
-        std::process::Command::new("id")
-            .arg(TEST_USER)
-            .output()
-            .map(|o| o.status.success())
-            .unwrap_or(false),
-        "user {TEST_USER} is missing: run .ci/setup.d/bootstrap.sh as root"
-    );
+    require_test_user();
     s.trust_host_key();
     let mut c = s.rmosh();
     c.args(s.std_args())
         .args(["-l", TEST_USER])
         .env("ANSWER_PASSWORD", TEST_PASSWORD)
         .args(["127.0.0.1", "--", "true"]);
-    let out = run(c, LIMIT);
+    let out = run_with_timeout(c, LIMIT);
     assert_handed_off(&s, &out);
     assert!(
         s.asked()
@@ -169,7 +163,7 @@ fn host_alias_through_config_with_include() {
     c.args(["--server", &s.path("server.sh").display().to_string()])
         .args(["--client", &s.path("client.sh").display().to_string()])
         .args(["myalias", "--", "true"]);
-    let out = run(c, LIMIT);
+    let out = run_with_timeout(c, LIMIT);
     assert_handed_off(&s, &out);
 }
 
@@ -195,7 +189,7 @@ fn proxy_jump_through_the_same_sshd() {
         .args(["--server", &s.path("server.sh").display().to_string()])
         .args(["--client", &s.path("client.sh").display().to_string()])
         .args(["target", "--", "true"]);
-    let out = run(c, LIMIT);
+    let out = run_with_timeout(c, LIMIT);
     assert_handed_off(&s, &out);
     // Two logins: the hop and the target through it.
     let log = s.log();
@@ -211,7 +205,7 @@ fn unknown_host_asked_and_accepted() {
         .arg(s.path("user_key"))
         .env("ANSWER_HOSTKEY", "yes")
         .args(["127.0.0.1", "--", "true"]);
-    let out = run(c, LIMIT);
+    let out = run_with_timeout(c, LIMIT);
     assert_handed_off(&s, &out);
     let asked = s.asked();
     assert!(asked.contains("The authenticity of host"), "{asked}");
@@ -229,12 +223,12 @@ fn unknown_host_refused() {
         .arg(s.path("user_key"))
         .env("ANSWER_HOSTKEY", "no")
         .args(["127.0.0.1", "--", "true"]);
-    let out = run(c, LIMIT);
-    assert!(!out.status.success(), "{}", text(&out));
+    let out = run_with_timeout(c, LIMIT);
+    assert!(!out.status.success(), "{}", describe(&out));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("Host key verification failed"),
         "{}",
-        text(&out)
+        describe(&out)
     );
     assert!(s.asked().contains("The authenticity of host"));
     assert!(!s.path("known_hosts").exists());
@@ -248,8 +242,8 @@ fn unknown_host_refused() {
         .args(["-o", "StrictHostKeyChecking=yes"])
         .env("ANSWER_HOSTKEY", "yes")
         .args(["127.0.0.1", "--", "true"]);
-    let out = run(c, LIMIT);
-    assert!(!out.status.success(), "{}", text(&out));
+    let out = run_with_timeout(c, LIMIT);
+    assert!(!out.status.success(), "{}", describe(&out));
     assert!(s.asked().is_empty());
 }
 
@@ -270,8 +264,8 @@ fn changed_host_key_refused_naming_the_line() {
         .args(["-o", "StrictHostKeyChecking=no"])
         .env("ANSWER_HOSTKEY", "yes")
         .args(["127.0.0.1", "--", "true"]);
-    let out = run(c, LIMIT);
-    assert!(!out.status.success(), "{}", text(&out));
+    let out = run_with_timeout(c, LIMIT);
+    assert!(!out.status.success(), "{}", describe(&out));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("REMOTE HOST IDENTIFICATION HAS CHANGED"),
@@ -297,8 +291,8 @@ fn missing_mosh_connect_shows_remote_output() {
         .arg("-i")
         .arg(s.path("user_key"))
         .args(["127.0.0.1", "--", "true"]);
-    let out = run(c, LIMIT);
-    assert!(!out.status.success(), "{}", text(&out));
+    let out = run_with_timeout(c, LIMIT);
+    assert!(!out.status.success(), "{}", describe(&out));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("MOSH CONNECT"), "{err}");
     assert!(err.contains("oops: server library missing"), "{err}");
@@ -309,7 +303,7 @@ fn missing_mosh_connect_shows_remote_output() {
 fn server_gets_the_wrappers_arguments() {
     let s = Sshd::start("args", "");
     s.trust_host_key();
-    write_exec(
+    support::tempdir::write_executable(
         &s.path("echo_server.sh"),
         &format!("#!/bin/sh\nprintf '[%s]' \"$@\"; echo\necho \"MOSH CONNECT 60001 {FAKE_KEY}\"\n"),
     );
@@ -322,7 +316,7 @@ fn server_gets_the_wrappers_arguments() {
         .env("LC_ALL", "")
         .env("TERM", "xterm-256color")
         .args(["127.0.0.1", "--", "echo", "it's"]);
-    let out = run(c, LIMIT);
+    let out = run_with_timeout(c, LIMIT);
     assert_handed_off(&s, &out);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -354,7 +348,7 @@ fn mosh_wrapper_syntax_with_external_ssh() {
         .arg(format!("--server={}", s.path("server.sh").display()))
         .arg(format!("--client={}", s.path("client.sh").display()))
         .args(["-n", "-p", "60001", "127.0.0.1", "--", "true"]);
-    let out = run(c, LIMIT);
+    let out = run_with_timeout(c, LIMIT);
     assert_handed_off(&s, &out);
     assert_eq!(
         std::fs::read_to_string(s.path("client.predict")).unwrap_or_default(),
@@ -375,7 +369,7 @@ fn local_mode_runs_the_server_without_ssh() {
     ])
     .args(["--client", &s.path("client.sh").display().to_string()])
     .args(["127.0.0.1", "--", "true"]);
-    let out = run(c, LIMIT);
+    let out = run_with_timeout(c, LIMIT);
     assert_handed_off(&s, &out);
     assert!(!s.log().contains("Accepted"), "no SSH login expected");
 }

@@ -7,11 +7,14 @@
 //! pair is the oracle: every other pair must leave tmux with the same cells,
 //! attributes, cursor and title after every scene.
 
-mod e2e;
+mod support;
 
 use std::sync::OnceLock;
+use std::time::Duration;
 
-use e2e::{MoshServer, Tmux, Which, free_udp_port};
+use support::mosh::{Impl, ServerSpec};
+use support::tempdir::TempDir;
+use support::tmux::{Tmux, View};
 
 /// One scene: shell code that draws, then the harness captures the screen.
 struct Scene {
@@ -73,8 +76,22 @@ printf '\033[8;1Hab\344\270\255cd\033[8;3Hx\033[9;1H'"#,
     },
 ];
 
-fn run_pair(server: Which, client: Which) -> Vec<(String, String)> {
-    let dir = e2e::tempdir("matrix");
+/// Waits until the pane shows `needle`; returns the attributed screen once
+/// it has stopped changing (late frames settle).
+fn settled_screen_with(tmux: &Tmux, needle: &str) -> String {
+    tmux.wait_text(needle, Duration::from_secs(20));
+    let tick = Duration::from_millis(150);
+    tmux.settled(
+        View::Attributed,
+        tick,
+        tick,
+        Duration::from_secs(20),
+        |_| true,
+    )
+}
+
+fn run_pair(server: Impl, client: Impl) -> Vec<(String, String)> {
+    let dir = TempDir::new("matrix");
     let mut script = String::from("printf '\\n'\n");
     for (i, scene) in SCENES.iter().enumerate() {
         script.push_str(&format!(
@@ -86,27 +103,31 @@ fn run_pair(server: Which, client: Which) -> Vec<(String, String)> {
     let script_path = dir.join("scenes.sh");
     std::fs::write(&script_path, script).expect("write scene script");
 
-    let port = free_udp_port();
-    let server = MoshServer::start(
-        server,
-        port,
-        &["/bin/sh", script_path.to_str().expect("utf-8 path")],
-    );
-    let tmux = Tmux::start_client(&dir, client, port, &server.key, 80, 24);
+    let server = ServerSpec::new(server)
+        .command(&["/bin/sh", script_path.to_str().expect("utf-8 path")])
+        .env("PS1", "$ ")
+        .start();
+    let tmux = Tmux::spec(80, 24)
+        .env("MOSH_KEY", &server.key)
+        .env("MOSH_PREDICTION_DISPLAY", "never")
+        .run(&format!(
+            "{} 127.0.0.1 {}; echo RC=$?; sleep 120",
+            client.client_command(),
+            server.port
+        ));
 
     let mut shots = Vec::new();
     for (i, scene) in SCENES.iter().enumerate() {
-        let marker = format!("@@scene-{i}-done@@");
-        let screen = tmux.wait_for(|s| s.contains(&marker), 20);
+        let screen = settled_screen_with(&tmux, &format!("@@scene-{i}-done@@"));
         let title = tmux.pane_title();
         let cursor = tmux.cursor();
         shots.push((
             scene.name.to_string(),
             format!("{screen}\n-- cursor {cursor}\n-- title {title}"),
         ));
-        tmux.send_keys(&["Enter"]);
+        tmux.keys(&["Enter"]);
     }
-    let end = tmux.wait_for(|s| s.contains("RC="), 20);
+    let end = settled_screen_with(&tmux, "RC=");
     assert!(end.contains("RC=0"), "client did not exit cleanly:\n{end}");
     assert!(
         end.contains("[mosh is exiting.]"),
@@ -118,10 +139,10 @@ fn run_pair(server: Which, client: Which) -> Vec<(String, String)> {
 /// The stock pair's screens, computed once per test binary.
 fn oracle() -> &'static [(String, String)] {
     static ORACLE: OnceLock<Vec<(String, String)>> = OnceLock::new();
-    ORACLE.get_or_init(|| run_pair(Which::Mosh, Which::Mosh))
+    ORACLE.get_or_init(|| run_pair(Impl::Mosh, Impl::Mosh))
 }
 
-fn assert_same_as_stock(server: Which, client: Which) {
+fn assert_same_as_stock(server: Impl, client: Impl) {
     let oracle = oracle();
     let ours = run_pair(server, client);
     assert_eq!(oracle.len(), ours.len());
@@ -135,15 +156,15 @@ fn assert_same_as_stock(server: Which, client: Which) {
 
 #[test]
 fn rmosh_server_with_stock_client_matches_stock_pair() {
-    assert_same_as_stock(Which::Rmosh, Which::Mosh);
+    assert_same_as_stock(Impl::Rmosh, Impl::Mosh);
 }
 
 #[test]
 fn stock_server_with_rmosh_client_matches_stock_pair() {
-    assert_same_as_stock(Which::Mosh, Which::Rmosh);
+    assert_same_as_stock(Impl::Mosh, Impl::Rmosh);
 }
 
 #[test]
 fn rmosh_pair_matches_stock_pair() {
-    assert_same_as_stock(Which::Rmosh, Which::Rmosh);
+    assert_same_as_stock(Impl::Rmosh, Impl::Rmosh);
 }

@@ -3,13 +3,16 @@
 //! pair (10.213.x.0/24 exists only inside them); the client's address is
 //! removed and a new one added mid-session. Needs root (`ip netns`).
 
-mod reliability_common;
+mod support;
 
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use reliability_common::*;
+use support::mosh::Impl;
+use support::process::require;
+use support::tempdir::TempDir;
+use support::typing_app::*;
 
 /// Two namespaces and a veth pair, deleted on drop.
 struct Net {
@@ -82,25 +85,20 @@ impl Drop for Net {
     }
 }
 
-fn client_ip_change(server: Side, client: Side) {
+fn client_ip_change(server: Impl, client: Impl) {
     let net = Net::new();
     let dir = TempDir::new("netns");
     let (cmd, log) = app_command(&dir);
     let server_ip = format!("{}.1", net.subnet);
-    let srv = Server::start_in(server, &cmd, &server_ip, &Net::exec(&net.server_ns));
-    let c = TmuxClient::start_in(
+    let srv = start_server(server, &cmd, &server_ip, &Net::exec(&net.server_ns));
+    let c = start_client(
         client,
-        &dir,
         &server_ip,
         srv.port,
         &srv.key,
         &Net::exec(&net.client_ns).join(" "),
     );
-    assert!(
-        c.wait_for("READY", Duration::from_secs(20)),
-        "the application never showed: {:?}",
-        c.screen()
-    );
+    wait_ready(&c);
     let typed = keystrokes(300, 51);
     let (before, after) = typed.split_at(150);
     type_paced(&c, before, 10, Duration::from_millis(20));
@@ -113,17 +111,17 @@ fn client_ip_change(server: Side, client: Side) {
     let got = wait_log(&log, typed.len(), Duration::from_secs(30));
     assert_exactly_once_in_order(&got, &typed);
     assert_screens_agree(&c, &typed, Duration::from_secs(30));
-    assert!(srv.alive() && !c.exited());
+    assert!(srv.alive() && !client_exited(&c));
     drop(c);
     drop(srv);
 }
 
 #[test]
 fn stock_pair_keeps_the_session_when_the_client_ip_changes() {
-    client_ip_change(Side::Stock, Side::Stock);
+    client_ip_change(Impl::Mosh, Impl::Mosh);
 }
 
 #[test]
 fn rmosh_pair_keeps_the_session_when_the_client_ip_changes() {
-    client_ip_change(Side::Rmosh, Side::Rmosh);
+    client_ip_change(Impl::Rmosh, Impl::Rmosh);
 }

@@ -1,11 +1,14 @@
 //! The `rmosh-relay` binary itself: port on stdout, delay, loss statistics,
 //! rebinding to a new source port, outages and the command protocol.
 
-use std::io::{BufRead, BufReader, Write};
+mod support;
+
 use std::net::{SocketAddr, UdpSocket};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
+
+use support::relay::{Relay, stat};
 
 /// A UDP server that answers every datagram with the sender's port.
 fn port_echo_server() -> SocketAddr {
@@ -20,58 +23,6 @@ fn port_echo_server() -> SocketAddr {
         }
     });
     addr
-}
-
-struct Relay {
-    child: Child,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
-    addr: SocketAddr,
-}
-
-impl Relay {
-    fn start(server: SocketAddr, extra: &[&str]) -> Relay {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_rmosh-relay"))
-            .args(["--listen", "127.0.0.1:0", "--server", &server.to_string()])
-            .args(extra)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stdin = child.stdin.take().unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        let port: u16 = line.trim().parse().unwrap();
-        Relay {
-            child,
-            stdin,
-            stdout,
-            addr: SocketAddr::from(([127, 0, 0, 1], port)),
-        }
-    }
-
-    fn cmd(&mut self, c: &str) -> String {
-        writeln!(self.stdin, "{c}").unwrap();
-        let mut line = String::new();
-        self.stdout.read_line(&mut line).unwrap();
-        line.trim().to_string()
-    }
-}
-
-impl Drop for Relay {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn stat(line: &str, key: &str) -> u64 {
-    line.split_whitespace()
-        .find_map(|kv| kv.strip_prefix(&format!("{key}=")))
-        .unwrap_or_else(|| panic!("{key} missing in {line}"))
-        .parse()
-        .unwrap()
 }
 
 fn client() -> UdpSocket {
@@ -93,9 +44,9 @@ fn ping(c: &UdpSocket, relay: SocketAddr, msg: &str) -> Option<(String, Duration
 #[test]
 fn delays_both_ways_and_reports_counts() {
     let server = port_echo_server();
-    let mut r = Relay::start(server, &["--up-delay", "40", "--down-delay", "60"]);
+    let mut r = Relay::start_to(server, &["--up-delay", "40", "--down-delay", "60"]);
     let c = client();
-    let (reply, rtt) = ping(&c, r.addr, "hello").unwrap();
+    let (reply, rtt) = ping(&c, r.addr(), "hello").unwrap();
     assert!(reply.starts_with("hello|"));
     assert!(rtt >= Duration::from_millis(100), "rtt {rtt:?}");
     assert!(rtt < Duration::from_millis(300), "rtt {rtt:?}");
@@ -117,7 +68,7 @@ fn pace(i: usize) {
 #[test]
 fn loss_is_seeded_and_counted_exactly() {
     let server = port_echo_server();
-    let mut r = Relay::start(server, &["--up-loss", "30", "--seed", "4"]);
+    let mut r = Relay::start_to(server, &["--up-loss", "30", "--seed", "4"]);
     let c = client();
     c.set_read_timeout(Some(Duration::from_millis(300)))
         .unwrap();
@@ -132,7 +83,7 @@ fn loss_is_seeded_and_counted_exactly() {
         got
     });
     for i in 0..400 {
-        c.send_to(format!("{i}").as_bytes(), r.addr).unwrap();
+        c.send_to(format!("{i}").as_bytes(), r.addr()).unwrap();
         pace(i);
     }
     let got = counter.join().unwrap();
@@ -145,9 +96,9 @@ fn loss_is_seeded_and_counted_exactly() {
     assert!((80..=160).contains(&lost), "lost {lost} of 400 at 30%");
 
     // The same seed loses the same datagrams.
-    let mut r2 = Relay::start(server, &["--up-loss", "30", "--seed", "4"]);
+    let mut r2 = Relay::start_to(server, &["--up-loss", "30", "--seed", "4"]);
     for i in 0..400 {
-        c.send_to(format!("{i}").as_bytes(), r2.addr).unwrap();
+        c.send_to(format!("{i}").as_bytes(), r2.addr()).unwrap();
         pace(i);
     }
     thread::sleep(Duration::from_millis(300));
@@ -159,14 +110,14 @@ fn loss_is_seeded_and_counted_exactly() {
 #[test]
 fn rebind_changes_the_source_port_the_server_sees() {
     let server = port_echo_server();
-    let mut r = Relay::start(server, &[]);
+    let mut r = Relay::start_to(server, &[]);
     let c = client();
     let port_of = |reply: String| reply.rsplit('|').next().unwrap().to_string();
-    let p1 = port_of(ping(&c, r.addr, "a").unwrap().0);
-    assert_eq!(p1, port_of(ping(&c, r.addr, "b").unwrap().0));
+    let p1 = port_of(ping(&c, r.addr(), "a").unwrap().0);
+    assert_eq!(p1, port_of(ping(&c, r.addr(), "b").unwrap().0));
     let ack = r.cmd("rebind");
     assert!(ack.starts_with("ok rebind "), "{ack}");
-    let p2 = port_of(ping(&c, r.addr, "c").unwrap().0);
+    let p2 = port_of(ping(&c, r.addr(), "c").unwrap().0);
     assert_ne!(p1, p2);
     assert_eq!(ack, format!("ok rebind {p2}"));
     assert_eq!(stat(&r.cmd("stats"), "rebinds"), 1);
@@ -175,8 +126,8 @@ fn rebind_changes_the_source_port_the_server_sees() {
 #[test]
 fn rebind_every_changes_port_on_a_schedule() {
     let server = port_echo_server();
-    let _r = Relay::start(server, &["--rebind-every", "200"]);
-    let r_addr = _r.addr;
+    let _r = Relay::start_to(server, &["--rebind-every", "200"]);
+    let r_addr = _r.addr();
     let c = client();
     let mut ports = std::collections::BTreeSet::new();
     let t = Instant::now();
@@ -192,13 +143,13 @@ fn rebind_every_changes_port_on_a_schedule() {
 #[test]
 fn outage_command_drops_everything_then_recovers() {
     let server = port_echo_server();
-    let mut r = Relay::start(server, &[]);
+    let mut r = Relay::start_to(server, &[]);
     let c = client();
-    assert!(ping(&c, r.addr, "before").is_some());
+    assert!(ping(&c, r.addr(), "before").is_some());
     assert_eq!(r.cmd("outage 400"), "ok");
-    assert!(ping(&c, r.addr, "during").is_none());
+    assert!(ping(&c, r.addr(), "during").is_none());
     thread::sleep(Duration::from_millis(100));
-    assert!(ping(&c, r.addr, "after").is_some());
+    assert!(ping(&c, r.addr(), "after").is_some());
     let s = r.cmd("stats");
     assert_eq!(stat(&s, "up.outage_dropped"), 1);
 }
@@ -206,31 +157,31 @@ fn outage_command_drops_everything_then_recovers() {
 #[test]
 fn scripted_outage_window_from_the_command_line() {
     let server = port_echo_server();
-    let r = Relay::start(server, &["--outage", "0:300"]);
+    let r = Relay::start_to(server, &["--outage", "0:300"]);
     let c = client();
     c.set_read_timeout(Some(Duration::from_millis(100)))
         .unwrap();
-    assert!(ping(&c, r.addr, "early").is_none());
+    assert!(ping(&c, r.addr(), "early").is_none());
     thread::sleep(Duration::from_millis(250));
-    assert!(ping(&c, r.addr, "late").is_some());
+    assert!(ping(&c, r.addr(), "late").is_some());
 }
 
 #[test]
 fn bad_commands_get_an_error_line_and_quit_prints_stats() {
     let server = port_echo_server();
-    let mut r = Relay::start(server, &[]);
+    let mut r = Relay::start_to(server, &[]);
     assert!(r.cmd("loss 250").starts_with("error: "));
     assert!(r.cmd("frobnicate").starts_with("error: "));
     assert_eq!(r.cmd("up-delay 10"), "ok");
     let last = r.cmd("quit");
     assert!(last.starts_with("stats up.packets=0 "), "{last}");
-    let status = r.child.wait().unwrap();
+    let status = r.wait();
     assert!(status.success());
 }
 
 #[test]
 fn bad_arguments_fail_with_a_message() {
-    let out = Command::new(env!("CARGO_BIN_EXE_rmosh-relay"))
+    let out = Command::new(support::process::relay_bin())
         .args(["--listen", "127.0.0.1:0", "--server", "nowhere"])
         .output()
         .unwrap();

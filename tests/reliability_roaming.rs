@@ -2,14 +2,16 @@
 //! 60 s outage in the middle of a session: nothing typed is lost or
 //! repeated, and the session recovers.
 
-mod reliability_common;
+mod support;
 
 use std::thread;
 use std::time::{Duration, Instant};
 
-use reliability_common::*;
+use support::mosh::Impl;
+use support::relay::Relay;
+use support::typing_app::*;
 
-fn address_change_every_5s(server: Side, client: Side) {
+fn address_change_every_5s(server: Impl, client: Impl) {
     let s = Session::start(server, "roam");
     let mut relay = Relay::start(s.server.port, &["--rebind-every", "5000", "--delay", "10"]);
     let c = s.client(client, relay.port);
@@ -26,10 +28,10 @@ fn address_change_every_5s(server: Side, client: Side) {
         rebinds >= 2,
         "only {rebinds} address changes during the test"
     );
-    assert!(s.server.alive() && !c.exited());
+    assert!(s.server.alive() && !client_exited(&c));
 }
 
-fn outage_60s_then_recovery(server: Side, client: Side) {
+fn outage_60s_then_recovery(server: Impl, client: Impl) {
     let s = Session::start(server, "outage");
     let mut relay = Relay::start(s.server.port, &[]);
     let c = s.client(client, relay.port);
@@ -54,35 +56,35 @@ fn outage_60s_then_recovery(server: Side, client: Side) {
     assert_exactly_once_in_order(&log, &typed);
     assert_screens_agree(&c, &typed, Duration::from_secs(20));
     assert!(relay.stat("up.outage_dropped") > 0);
-    assert!(s.server.alive() && !c.exited());
+    assert!(s.server.alive() && !client_exited(&c));
 }
 
 #[test]
 fn stock_pair_survives_an_address_change_every_5s() {
-    address_change_every_5s(Side::Stock, Side::Stock);
+    address_change_every_5s(Impl::Mosh, Impl::Mosh);
 }
 
 #[test]
 fn rmosh_pair_survives_an_address_change_every_5s() {
-    address_change_every_5s(Side::Rmosh, Side::Rmosh);
+    address_change_every_5s(Impl::Rmosh, Impl::Rmosh);
 }
 
 #[test]
 fn stock_client_rmosh_server_survive_an_address_change_every_5s() {
-    address_change_every_5s(Side::Rmosh, Side::Stock);
+    address_change_every_5s(Impl::Rmosh, Impl::Mosh);
 }
 
 #[test]
 fn rmosh_client_stock_server_survive_an_address_change_every_5s() {
-    address_change_every_5s(Side::Stock, Side::Rmosh);
+    address_change_every_5s(Impl::Mosh, Impl::Rmosh);
 }
 
 /// Both pairs wait out their outage at the same time, so the suite pays
 /// for one minute, not two.
 #[test]
 fn stock_pair_and_rmosh_pair_recover_from_a_60s_outage() {
-    let stock = thread::spawn(|| outage_60s_then_recovery(Side::Stock, Side::Stock));
-    let rmosh = thread::spawn(|| outage_60s_then_recovery(Side::Rmosh, Side::Rmosh));
+    let stock = thread::spawn(|| outage_60s_then_recovery(Impl::Mosh, Impl::Mosh));
+    let rmosh = thread::spawn(|| outage_60s_then_recovery(Impl::Rmosh, Impl::Rmosh));
     let (a, b) = (stock.join(), rmosh.join());
     assert!(a.is_ok(), "stock pair failed the outage test");
     assert!(b.is_ok(), "rmosh pair failed the outage test");

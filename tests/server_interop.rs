@@ -2,11 +2,14 @@
 //! private tmux on loopback (spec §12 A). Each test starts its own server on
 //! a free port and kills only the pid that server printed.
 
-mod server_support;
+mod support;
 
 use std::time::Duration;
 
-use server_support::{PROMPT, alive, session, wait_until};
+use support::process::{alive, require, signal, wait_until};
+use support::server_session::{PROMPT, prompt_home, session, start_server, stock_client};
+use support::tempdir::TempDir;
+use support::tmux::{Tmux, View};
 
 const SEC: Duration = Duration::from_secs(1);
 
@@ -36,13 +39,13 @@ There is NO WARRANTY, to the extent permitted by law.\n\n\
 #[test]
 fn login_type_command_then_exit_ends_cleanly() {
     let s = session(&[], &[], 80, 24);
-    s.tmux.expect(PROMPT, 10 * SEC);
+    s.tmux.wait_text_joined(PROMPT, 10 * SEC);
     s.tmux.type_text("echo hel''lo-from-rmosh");
     s.tmux.keys(&["Enter"]);
-    s.tmux.expect("hello-from-rmosh", 10 * SEC);
+    s.tmux.wait_text_joined("hello-from-rmosh", 10 * SEC);
     s.tmux.type_text("exit");
     s.tmux.keys(&["Enter"]);
-    let screen = s.tmux.expect("RC=", 15 * SEC);
+    let screen = s.tmux.wait_text_joined("RC=", 15 * SEC);
     assert!(screen.contains("[mosh is exiting.]"), "{screen}");
     assert!(screen.contains("RC=0"), "{screen}");
     assert!(s.server.wait_exit(5 * SEC), "server still running");
@@ -50,19 +53,17 @@ fn login_type_command_then_exit_ends_cleanly() {
 
 #[test]
 fn command_is_held_until_the_client_arrives_and_is_a_direct_child() {
-    let dir = server_support::TempDir::new("held");
-    let marker = dir.path.join("started");
+    let dir = TempDir::new("held");
+    let marker = dir.join("started");
     let script = format!(
         "echo $PPID > {}; echo RUNNING; exec sleep 60",
         marker.display()
     );
-    let link = server_support::mosh_server_link(&dir.path);
-    let server = server_support::Server::start(&link, &["--", "/bin/sh", "-c", &script], &[]);
+    let server = start_server(&dir, &["--", "/bin/sh", "-c", &script], &[]);
     std::thread::sleep(Duration::from_millis(800));
     assert!(!marker.exists(), "command ran before any client connected");
-    let client = server_support::client_script(&dir.path, server.port);
-    let tmux = server_support::Tmux::start(&client, 80, 24, &[("MOSH_KEY", &server.key)]);
-    tmux.expect("RUNNING", 10 * SEC);
+    let tmux = stock_client(server.port, &server.key, 80, 24);
+    tmux.wait_text_joined("RUNNING", 10 * SEC);
     let ppid: i32 = std::fs::read_to_string(&marker)
         .expect("marker")
         .trim()
@@ -73,15 +74,15 @@ fn command_is_held_until_the_client_arrives_and_is_a_direct_child() {
 
 #[test]
 fn vim_insert_and_quit() {
-    server_support::require("vim");
+    require("vim");
     let s = session(&[], &[], 80, 24);
-    s.tmux.expect(PROMPT, 10 * SEC);
-    let file = s.dir.path.join("home").join("note.txt");
+    s.tmux.wait_text_joined(PROMPT, 10 * SEC);
+    let file = s.dir.join("home").join("note.txt");
     s.tmux.type_text("vim -u NONE -N note.txt");
     s.tmux.keys(&["Enter"]);
-    s.tmux.expect("note.txt", 10 * SEC);
+    s.tmux.wait_text_joined("note.txt", 10 * SEC);
     s.tmux.type_text("ihello from vim");
-    s.tmux.expect("hello from vim", 10 * SEC);
+    s.tmux.wait_text_joined("hello from vim", 10 * SEC);
     s.tmux.keys(&["Escape"]);
     s.tmux.type_text(":wq");
     s.tmux.keys(&["Enter"]);
@@ -90,55 +91,49 @@ fn vim_insert_and_quit() {
             .map(|t| t == "hello from vim\n")
             .unwrap_or(false)),
         "vim did not write the file; screen:\n{}",
-        s.tmux.screen()
+        s.tmux.capture(View::Joined)
     );
     s.tmux.type_text("echo after-vim");
     s.tmux.keys(&["Enter"]);
-    s.tmux.expect("after-vim", 10 * SEC);
+    s.tmux.wait_text_joined("after-vim", 10 * SEC);
 }
 
 #[test]
 fn window_resize_reaches_the_application() {
     let s = session(&[], &[], 80, 24);
-    s.tmux.expect(PROMPT, 10 * SEC);
+    s.tmux.wait_text_joined(PROMPT, 10 * SEC);
     s.tmux.type_text("stty size");
     s.tmux.keys(&["Enter"]);
-    s.tmux.expect("24 80", 10 * SEC);
-    s.tmux.cmd(&["resize-window", "-x", "100", "-y", "30"]);
+    s.tmux.wait_text_joined("24 80", 10 * SEC);
+    s.tmux.resize(100, 30);
     std::thread::sleep(Duration::from_millis(500));
     s.tmux.type_text("clear; stty size");
     s.tmux.keys(&["Enter"]);
-    s.tmux.expect("30 100", 10 * SEC);
+    s.tmux.wait_text_joined("30 100", 10 * SEC);
 }
 
 #[test]
 fn twenty_megabytes_of_output_then_prompt() {
     let s = session(&[], &[], 80, 24);
-    s.tmux.expect(PROMPT, 10 * SEC);
+    s.tmux.wait_text_joined(PROMPT, 10 * SEC);
     s.tmux.type_text(
         "yes 0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz | head -c 20000000 | wc -c > /dev/null; \
 yes 0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz | head -c 20000000; echo; echo BULK-DO''NE",
     );
     s.tmux.keys(&["Enter"]);
-    s.tmux.expect("BULK-DONE", 90 * SEC);
+    s.tmux.wait_text_joined("BULK-DONE", 90 * SEC);
     // Keystrokes still work after the flood.
     s.tmux.type_text("echo still-resp''onsive");
     s.tmux.keys(&["Enter"]);
-    s.tmux.expect("still-responsive", 10 * SEC);
+    s.tmux.wait_text_joined("still-responsive", 10 * SEC);
 }
 
 #[test]
 fn application_exit_shuts_down_client_with_status_0() {
-    let dir = server_support::TempDir::new("appexit");
-    let link = server_support::mosh_server_link(&dir.path);
-    let server = server_support::Server::start(
-        &link,
-        &["--", "/bin/sh", "-c", "echo bye-now; sleep 1"],
-        &[],
-    );
-    let client = server_support::client_script(&dir.path, server.port);
-    let tmux = server_support::Tmux::start(&client, 80, 24, &[("MOSH_KEY", &server.key)]);
-    let screen = tmux.expect("RC=", 15 * SEC);
+    let dir = TempDir::new("appexit");
+    let server = start_server(&dir, &["--", "/bin/sh", "-c", "echo bye-now; sleep 1"], &[]);
+    let tmux = stock_client(server.port, &server.key, 80, 24);
+    let screen = tmux.wait_text_joined("RC=", 15 * SEC);
     assert!(screen.contains("[mosh is exiting.]"), "{screen}");
     assert!(screen.contains("RC=0"), "{screen}");
     assert!(server.wait_exit(5 * SEC), "server still running");
@@ -146,10 +141,9 @@ fn application_exit_shuts_down_client_with_status_0() {
 
 #[test]
 fn network_timeout_without_client_exits() {
-    let dir = server_support::TempDir::new("tmout0");
-    let link = server_support::mosh_server_link(&dir.path);
-    let server = server_support::Server::start(
-        &link,
+    let dir = TempDir::new("tmout0");
+    let server = start_server(
+        &dir,
         &["--", "/bin/true"],
         &[("MOSH_SERVER_NETWORK_TMOUT", "1")],
     );
@@ -163,26 +157,23 @@ fn network_timeout_without_client_exits() {
 #[test]
 fn network_timeout_after_client_goes_silent() {
     let s = session(&[], &[("MOSH_SERVER_NETWORK_TMOUT", "4")], 80, 24);
-    s.tmux.expect(PROMPT, 10 * SEC);
+    s.tmux.wait_text_joined(PROMPT, 10 * SEC);
     // Still alive while the client talks (it sends at least every 3 s).
     std::thread::sleep(6 * SEC);
     assert!(alive(s.server.pid), "server timed out a live client");
     let client = s.tmux.client_pid();
-    assert!(client > 0, "mosh-client not found");
-    // SAFETY: stopping the mosh-client this test started.
-    unsafe { libc::kill(client, libc::SIGSTOP) };
+    assert!(signal(client, libc::SIGSTOP), "stop mosh-client");
     let gone = s.server.wait_exit(20 * SEC);
-    // SAFETY: resuming the client stopped above.
-    unsafe { libc::kill(client, libc::SIGCONT) };
+    signal(client, libc::SIGCONT);
     assert!(gone, "server did not exit after the network timeout");
 }
 
 #[test]
 fn sigusr1_shuts_down_and_client_exits_0() {
     let s = session(&[], &[], 80, 24);
-    s.tmux.expect(PROMPT, 10 * SEC);
+    s.tmux.wait_text_joined(PROMPT, 10 * SEC);
     s.server.signal(libc::SIGUSR1);
-    let screen = s.tmux.expect("RC=", 15 * SEC);
+    let screen = s.tmux.wait_text_joined("RC=", 15 * SEC);
     assert!(screen.contains("[mosh is exiting.]"), "{screen}");
     assert!(screen.contains("RC=0"), "{screen}");
     assert!(s.server.wait_exit(5 * SEC));
@@ -191,7 +182,7 @@ fn sigusr1_shuts_down_and_client_exits_0() {
 #[test]
 fn sigusr1_is_ignored_before_the_signal_timeout() {
     let s = session(&[], &[("MOSH_SERVER_SIGNAL_TMOUT", "600")], 80, 24);
-    s.tmux.expect(PROMPT, 10 * SEC);
+    s.tmux.wait_text_joined(PROMPT, 10 * SEC);
     s.server.signal(libc::SIGUSR1);
     std::thread::sleep(SEC);
     assert!(
@@ -200,70 +191,58 @@ fn sigusr1_is_ignored_before_the_signal_timeout() {
     );
     s.tmux.type_text("echo still-''here");
     s.tmux.keys(&["Enter"]);
-    s.tmux.expect("still-here", 10 * SEC);
+    s.tmux.wait_text_joined("still-here", 10 * SEC);
 }
 
 #[test]
 fn sigterm_shuts_down_cleanly() {
     let s = session(&[], &[], 80, 24);
-    s.tmux.expect(PROMPT, 10 * SEC);
+    s.tmux.wait_text_joined(PROMPT, 10 * SEC);
     s.server.signal(libc::SIGTERM);
-    let screen = s.tmux.expect("RC=", 15 * SEC);
+    let screen = s.tmux.wait_text_joined("RC=", 15 * SEC);
     assert!(screen.contains("RC=0"), "{screen}");
     assert!(s.server.wait_exit(5 * SEC));
 }
 
 #[test]
 fn stock_mosh_wrapper_with_local_rmosh_server() {
-    let mosh = server_support::require("mosh");
-    server_support::require("mosh-client");
-    let dir = server_support::TempDir::new("wrapper");
-    let link = server_support::mosh_server_link(&dir.path);
-    let home = dir.path.join("home");
-    std::fs::create_dir_all(&home).expect("home");
-    std::fs::write(home.join(".hushlogin"), "").expect("hushlogin");
-    std::fs::write(home.join(".profile"), format!("PS1='{PROMPT} '\n")).expect("profile");
-    let script = dir.path.join("wrapper.sh");
-    std::fs::write(
-        &script,
-        format!(
-            "#!/bin/sh\n{} --local --bind-server=127.0.0.1 --server={} 127.0.0.1\necho \"RC=$?\"\nsleep 60\n",
+    let mosh = require("mosh");
+    require("mosh-client");
+    let dir = TempDir::new("wrapper");
+    let home = prompt_home(&dir);
+    let link = support::mosh::rmosh_as_mosh_server(dir.path());
+    let home_s = home.to_string_lossy().into_owned();
+    let tmux = Tmux::spec(80, 24)
+        .env("HOME", &home_s)
+        .env("SHELL", "/bin/sh")
+        .run(&format!(
+            "{} --local --bind-server=127.0.0.1 --server={} 127.0.0.1; echo \"RC=$?\"; sleep 60",
             mosh.display(),
             link.display()
-        ),
-    )
-    .expect("script");
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o700)).expect("chmod");
-    let home_s = home.to_string_lossy().into_owned();
-    let tmux =
-        server_support::Tmux::start(&script, 80, 24, &[("HOME", &home_s), ("SHELL", "/bin/sh")]);
-    tmux.expect(PROMPT, 15 * SEC);
+        ));
+    tmux.wait_text_joined(PROMPT, 15 * SEC);
     tmux.type_text("echo via-wrap''per; readlink /proc/$PPID/exe");
     tmux.keys(&["Enter"]);
-    tmux.expect("via-wrapper", 10 * SEC);
+    tmux.wait_text_joined("via-wrapper", 10 * SEC);
     // The shell's parent is our binary, not Debian's mosh-server.
-    tmux.expect(env!("CARGO_BIN_EXE_rmosh"), 10 * SEC);
+    tmux.wait_text_joined(env!("CARGO_BIN_EXE_rmosh"), 10 * SEC);
     tmux.type_text("exit");
     tmux.keys(&["Enter"]);
-    let screen = tmux.expect("RC=", 15 * SEC);
+    let screen = tmux.wait_text_joined("RC=", 15 * SEC);
     assert!(screen.contains("RC=0"), "{screen}");
 }
 
 #[test]
 fn sigusr1_after_the_signal_timeout_shuts_down() {
     let s = session(&[], &[("MOSH_SERVER_SIGNAL_TMOUT", "2")], 80, 24);
-    s.tmux.expect(PROMPT, 10 * SEC);
+    s.tmux.wait_text_joined(PROMPT, 10 * SEC);
     let client = s.tmux.client_pid();
-    assert!(client > 0, "mosh-client not found");
-    // SAFETY: stopping the mosh-client this test started.
-    unsafe { libc::kill(client, libc::SIGSTOP) };
+    assert!(signal(client, libc::SIGSTOP), "stop mosh-client");
     std::thread::sleep(Duration::from_millis(3500));
     assert!(alive(s.server.pid), "server exited without a signal");
     s.server.signal(libc::SIGUSR1);
     let gone = s.server.wait_exit(15 * SEC);
-    // SAFETY: resuming the client stopped above.
-    unsafe { libc::kill(client, libc::SIGCONT) };
+    signal(client, libc::SIGCONT);
     assert!(
         gone,
         "SIGUSR1 after MOSH_SERVER_SIGNAL_TMOUT did not end the server"
@@ -273,10 +252,10 @@ fn sigusr1_after_the_signal_timeout_shuts_down() {
 #[test]
 fn ctrl_c_interrupts_an_endless_flood_promptly() {
     let s = session(&[], &[], 80, 24);
-    s.tmux.expect(PROMPT, 10 * SEC);
+    s.tmux.wait_text_joined(PROMPT, 10 * SEC);
     s.tmux.type_text("yes flood-line-for-the-test");
     s.tmux.keys(&["Enter"]);
-    s.tmux.expect(
+    s.tmux.wait_text_joined(
         "flood-line-for-the-test\nflood-line-for-the-test\nflood-line-for-the-test",
         10 * SEC,
     );
@@ -285,7 +264,7 @@ fn ctrl_c_interrupts_an_endless_flood_promptly() {
     s.tmux.keys(&["C-c"]);
     s.tmux.type_text("echo interrupted-''ok");
     s.tmux.keys(&["Enter"]);
-    s.tmux.expect("interrupted-ok", 15 * SEC);
+    s.tmux.wait_text_joined("interrupted-ok", 15 * SEC);
     assert!(
         start.elapsed() < 10 * SEC,
         "keystrokes took {:?} to get through the flood",

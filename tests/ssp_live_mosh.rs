@@ -3,9 +3,9 @@
 //! the host bytes, changes its own source port, types again, and shuts down
 //! cleanly; the stock server must then exit. FAILS if mosh-server is missing.
 
+mod support;
+
 use std::net::SocketAddr;
-use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use prost::Message;
@@ -16,8 +16,7 @@ use rmosh::transport::connection::{Connection, Side};
 use rmosh::transport::key::Base64Key;
 use rmosh::transport::message::HostMessage;
 use rmosh::transport::state::{ApplyError, State};
-
-const MOSH_SERVER: &str = "/usr/bin/mosh-server";
+use support::mosh::{Impl, Server, ServerSpec};
 
 /// The server's object as raw host bytes: every `hostbytes` payload along
 /// the state chain, concatenated (no emulator needed to spot a marker).
@@ -72,85 +71,13 @@ impl State for HostCollector {
 
 type Client = Connection<UserStream, HostCollector>;
 
-/// Kills the stock server if the test ends before it exited by itself.
-struct ServerGuard(i32);
-
-impl ServerGuard {
-    fn alive(&self) -> bool {
-        match std::fs::read_to_string(format!("/proc/{}/stat", self.0)) {
-            // Field 3 is the state; a zombie has exited.
-            Ok(stat) => !stat
-                .rsplit_once(')')
-                .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
-            Err(_) => false,
-        }
-    }
-}
-
-impl Drop for ServerGuard {
-    fn drop(&mut self) {
-        let ours = std::fs::read(format!("/proc/{}/cmdline", self.0))
-            .is_ok_and(|c| String::from_utf8_lossy(&c).contains("mosh-server"));
-        if ours && self.alive() {
-            // SAFETY: plain kill(2) on the pid mosh-server printed for us.
-            unsafe {
-                libc::kill(self.0, libc::SIGKILL);
-            }
-        }
-    }
-}
-
-fn free_udp_port() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0")
-        .and_then(|s| s.local_addr())
-        .map(|a| a.port())
-        .expect("a free UDP port on 127.0.0.1")
-}
-
-/// Starts `mosh-server new` and returns (port, key, guard for its pid).
-fn start_mosh_server() -> (u16, String, ServerGuard) {
-    assert!(
-        Path::new(MOSH_SERVER).exists(),
-        "{MOSH_SERVER} is missing: install Debian's mosh 1.4.0 (apt-get install mosh)"
-    );
-    let port = free_udp_port();
-    let out = Command::new(MOSH_SERVER)
-        .args([
-            "new",
-            "-i",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-            "--",
-            "/bin/sh",
-        ])
-        .env("LANG", "C.UTF-8")
+/// Starts Debian's `mosh-server new` running `/bin/sh`.
+fn start_mosh_server() -> Server {
+    ServerSpec::new(Impl::Mosh)
+        .command(&["/bin/sh"])
         .env("PS1", "$ ")
         .env("ENV", "/dev/null")
-        .output()
-        .expect("run mosh-server");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "mosh-server failed: {stdout} {stderr}"
-    );
-    let pid: i32 = stderr
-        .split("[mosh-server detached, pid = ")
-        .nth(1)
-        .and_then(|r| r.split(']').next())
-        .and_then(|p| p.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no pid in mosh-server output: {stderr}"));
-    let guard = ServerGuard(pid);
-    let (got_port, key) = stdout
-        .lines()
-        .find_map(|l| {
-            let mut w = l.strip_prefix("MOSH CONNECT ")?.split_whitespace();
-            Some((w.next()?.parse::<u16>().ok()?, w.next()?.to_string()))
-        })
-        .unwrap_or_else(|| panic!("no MOSH CONNECT line: {stdout}"));
-    assert_eq!(got_port, port);
-    (port, key, guard)
+        .start()
 }
 
 /// Runs the client until `done` holds or `limit` passes; true if it held.
@@ -192,9 +119,9 @@ fn host_text(c: &Client) -> String {
 
 #[tokio::test]
 async fn client_core_against_stock_mosh_server() {
-    let (port, key, guard) = start_mosh_server();
-    let key = Base64Key::parse(&key).expect("server key parses");
-    let server: SocketAddr = SocketAddr::from(([127, 0, 0, 1], port));
+    let mosh_server = start_mosh_server();
+    let key = Base64Key::parse(&mosh_server.key).expect("server key parses");
+    let server: SocketAddr = SocketAddr::from(([127, 0, 0, 1], mosh_server.port));
     let now = Instant::now();
     let mut conn: Client = Connection::new(
         Side::Client {
@@ -218,7 +145,7 @@ async fn client_core_against_stock_mosh_server() {
     })
     .await;
     assert!(ok, "marker 1 not seen; host bytes: {:?}", host_text(&conn));
-    assert!(guard.alive());
+    assert!(mosh_server.alive());
     let first_port = socks.local_addrs().last().map(|a| a.port());
 
     // 2. Change source port, drop the old socket: the server must roam.
@@ -258,12 +185,12 @@ async fn client_core_against_stock_mosh_server() {
         "server did not acknowledge the shutdown"
     );
     let deadline = Instant::now() + Duration::from_secs(10);
-    while guard.alive() && Instant::now() < deadline {
+    while mosh_server.alive() && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(
-        !guard.alive(),
+        !mosh_server.alive(),
         "mosh-server (pid {}) still running after shutdown",
-        guard.0
+        mosh_server.pid
     );
 }

@@ -6,9 +6,9 @@
 //! ends both programs. Part 2 checks the timing rules of spec §5.3/§5.6 on a
 //! controlled network.
 
-mod ssp_support;
+mod support;
 
-use ssp_support::{Initiator, LinkConfig, Outcome, Scenario, Sim};
+use support::ssp_sim::{Initiator, LinkConfig, Outcome, Scenario, Sim};
 
 fn check(seed: u64, o: &Outcome) {
     assert_eq!(o.apply_errors, 0, "seed {seed}: a diff met the wrong base");
@@ -127,7 +127,7 @@ fn extreme_loss_still_delivers_exactly_once() {
 
 use std::time::Duration;
 
-use ssp_support::{Logged, Pair};
+use support::ssp_sim::{Logged, Pair};
 
 const MAX: u64 = u64::MAX;
 

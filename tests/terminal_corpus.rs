@@ -2,10 +2,10 @@
 //! the server's extended emulator must end on the screen tmux showed, text
 //! and attributes, cell by cell; plus specific expectations per program.
 
-mod terminal_support;
+mod support;
 
 use rmosh::terminal::{Color, Emulator};
-use terminal_support::{RECORDINGS, corpus, output, summary, tmux_differences, tmux_screen};
+use support::screens::{RECORDINGS, corpus, output, summary, tmux_differences, tmux_screen};
 
 fn play(name: &str) -> Emulator {
     let mut e = Emulator::new_extended(80, 24);
@@ -137,7 +137,7 @@ fn diffs_of_recordings_reproduce_the_server_screen_on_a_mosh_client() {
             sent = server.clone();
         }
         let d =
-            terminal_support::client_differences(client.framebuffer(), server.framebuffer(), true);
+            support::screens::client_differences(client.framebuffer(), server.framebuffer(), true);
         assert!(d.is_empty(), "{name}: {}", summary(&d));
     }
 }

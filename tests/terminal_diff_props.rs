@@ -2,7 +2,7 @@
 //! Mosh-exact emulator that shows A yields exactly B (in Mosh's vocabulary),
 //! through the complete-terminal SSP object, including resizes.
 
-mod terminal_support;
+mod support;
 
 use proptest::prelude::*;
 use rmosh::sync::complete_terminal::CompleteTerminal;
@@ -156,7 +156,7 @@ fn check(
     client
         .apply(&sa.diff_from(&base))
         .map_err(|e| TestCaseError::fail(e.to_string()))?;
-    let d = terminal_support::client_differences(client.framebuffer(), sa.framebuffer(), extended);
+    let d = support::screens::client_differences(client.framebuffer(), sa.framebuffer(), extended);
     prop_assert_eq!(
         rang(&before, client.framebuffer()),
         rang(base.framebuffer(), sa.framebuffer())
@@ -173,7 +173,7 @@ fn check(
     client
         .apply(&sb.diff_from(&sa))
         .map_err(|e| TestCaseError::fail(e.to_string()))?;
-    let d = terminal_support::client_differences(client.framebuffer(), sb.framebuffer(), extended);
+    let d = support::screens::client_differences(client.framebuffer(), sb.framebuffer(), extended);
     prop_assert_eq!(
         rang(&before_b, client.framebuffer()),
         rang(sa.framebuffer(), sb.framebuffer())

@@ -7,11 +7,10 @@
 //!
 //! Needs `/usr/bin/mosh-server`; without it this test FAILS (it never skips).
 
+mod support;
+
 use std::io::ErrorKind;
 use std::net::UdpSocket;
-use std::path::Path;
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use prost::Message;
@@ -24,96 +23,16 @@ use rmosh::transport::key::Base64Key;
 use rmosh::transport::message::{
     HostMessage, Instruction, PROTOCOL_VERSION, ResizeMessage, UserInstruction, UserMessage,
 };
+use support::mosh::{Impl, Server, ServerSpec};
 
-const MOSH_SERVER: &str = "/usr/bin/mosh-server";
-
-/// Kills the detached server (only the pid it printed) when the test ends.
-struct ServerPid(i32);
-
-impl ServerPid {
-    fn alive(&self) -> bool {
-        // A zombie has exited; only a live process counts.
-        match std::fs::read_to_string(format!("/proc/{}/stat", self.0)) {
-            Ok(stat) => stat
-                .rsplit_once(')')
-                .and_then(|(_, rest)| rest.split_whitespace().next())
-                .is_some_and(|state| state != "Z" && state != "X"),
-            Err(_) => false,
-        }
-    }
-}
-
-impl Drop for ServerPid {
-    fn drop(&mut self) {
-        if self.alive() {
-            // SAFETY: plain kill(2) on the pid mosh-server reported for itself.
-            unsafe {
-                libc::kill(self.0, libc::SIGKILL);
-            }
-        }
-    }
-}
-
-fn free_udp_port() -> u16 {
-    let s = UdpSocket::bind("127.0.0.1:0").expect("bind an ephemeral UDP port");
-    s.local_addr().expect("local address").port()
-}
-
-/// Starts `mosh-server new` and returns (port, key, daemon pid).
-fn start_server() -> (u16, Base64Key, ServerPid) {
-    assert!(
-        Path::new(MOSH_SERVER).exists(),
-        "{MOSH_SERVER} is missing: this live test needs Debian's mosh 1.4.0 (apt-get install mosh)"
-    );
-    let port = free_udp_port();
-    let child = Command::new(MOSH_SERVER)
-        .args([
-            "new",
-            "-i",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-            "--",
-            "/bin/sh",
-        ])
-        .env("LANG", "C.UTF-8")
+/// Starts Debian's `mosh-server new` running `/bin/sh`; returns it and its key.
+fn start_server() -> (Server, Base64Key) {
+    let server = ServerSpec::new(Impl::Mosh)
+        .command(&["/bin/sh"])
         .env_remove("LC_ALL")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn mosh-server");
-    // The daemon redirects its output to /dev/null, so the pipes close when
-    // the parent exits; the timeout guards against a server that hangs.
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    let out = rx
-        .recv_timeout(Duration::from_secs(20))
-        .expect("mosh-server did not detach within 20 s")
-        .expect("collect mosh-server output");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let pid = stderr
-        .lines()
-        .find_map(|l| l.strip_prefix("[mosh-server detached, pid = "))
-        .and_then(|rest| rest.strip_suffix(']'))
-        .and_then(|n| n.trim().parse::<i32>().ok())
-        .unwrap_or_else(|| panic!("no detached pid in stderr: {stderr:?}"));
-    let server = ServerPid(pid);
-    assert!(out.status.success(), "mosh-server failed: {stderr}");
-    let (got_port, key) = stdout
-        .lines()
-        .chain(stderr.lines())
-        .find_map(|l| {
-            let mut w = l.trim().strip_prefix("MOSH CONNECT ")?.split(' ');
-            Some((w.next()?.parse::<u16>().ok()?, w.next()?.to_owned()))
-        })
-        .unwrap_or_else(|| panic!("no MOSH CONNECT line: {stdout:?} {stderr:?}"));
-    assert_eq!(got_port, port, "server bound another port than asked");
-    let key = Base64Key::parse(&key).expect("server key parses");
-    (port, key, server)
+        .start();
+    let key = Base64Key::parse(&server.key).expect("server key parses");
+    (server, key)
 }
 
 /// The client side of the wire, built from our primitives only.
@@ -190,9 +109,9 @@ fn resize_80x24() -> Vec<u8> {
 
 #[test]
 fn real_mosh_server_answers_our_first_datagram_and_shuts_down() {
-    let (port, key, server) = start_server();
+    let (server, key) = start_server();
     let socket = UdpSocket::bind("127.0.0.1:0").expect("client socket");
-    socket.connect(("127.0.0.1", port)).expect("connect");
+    socket.connect(("127.0.0.1", server.port)).expect("connect");
     let mut client = WireClient {
         socket,
         session: Session::new(&key),
@@ -308,6 +227,6 @@ fn real_mosh_server_answers_our_first_datagram_and_shuts_down() {
     assert!(
         !server.alive(),
         "mosh-server {} still runs after the shutdown ack",
-        server.0
+        server.pid
     );
 }

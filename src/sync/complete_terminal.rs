@@ -183,50 +183,6 @@ impl State for CompleteTerminal {
     }
 }
 
-/// The server's echo-ack bookkeeping (spec §6.3): which client state's
-/// keystrokes reached the application at least 50 ms ago.
-#[derive(Debug, Clone, Default)]
-pub struct EchoAckTracker {
-    history: std::collections::VecDeque<(u64, u64)>,
-}
-
-/// How long keystrokes must have been with the application before they are acked.
-pub const ECHO_TIMEOUT_MS: u64 = 50;
-
-impl EchoAckTracker {
-    /// A tracker with no input yet.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Records that the user events of client state `num` reached the pty at `now_ms`.
-    pub fn register_input_frame(&mut self, num: u64, now_ms: u64) {
-        self.history.push_back((num, now_ms));
-    }
-
-    /// The echo ack as of `now_ms` (0 if nothing is old enough); drops
-    /// entries older than it.
-    pub fn echo_ack(&mut self, now_ms: u64) -> u64 {
-        let newest = self
-            .history
-            .iter()
-            .filter(|&&(_, t)| t.saturating_add(ECHO_TIMEOUT_MS) <= now_ms)
-            .map(|&(n, _)| n)
-            .next_back()
-            .unwrap_or(0);
-        self.history.retain(|&(n, _)| n >= newest);
-        newest
-    }
-
-    /// When the echo ack will next change after `now_ms`, if input is pending.
-    pub fn next_deadline_ms(&self, now_ms: u64) -> Option<u64> {
-        self.history
-            .iter()
-            .map(|&(_, t)| t.saturating_add(ECHO_TIMEOUT_MS))
-            .find(|&d| d > now_ms)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -344,16 +300,5 @@ mod tests {
         client.apply(&s.diff_from(&base)).expect("apply");
         client.apply(&alt.diff_from(&s)).expect("apply");
         assert_eq!(client.framebuffer().screen_text(), "\n");
-    }
-
-    #[test]
-    fn echo_ack_tracker_waits_50ms() {
-        let mut t = EchoAckTracker::new();
-        t.register_input_frame(1, 1000);
-        t.register_input_frame(2, 1030);
-        assert_eq!(t.echo_ack(1049), 0);
-        assert_eq!(t.echo_ack(1050), 1);
-        assert_eq!(t.next_deadline_ms(1050), Some(1080));
-        assert_eq!(t.echo_ack(1080), 2);
     }
 }

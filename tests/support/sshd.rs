@@ -1,13 +1,16 @@
 //! A private OpenSSH sshd on 127.0.0.1 for the bootstrap tests, with generated
 //! host and user keys, plus fake server/client/askpass scripts.
-#![allow(dead_code)]
 
 use std::io::Write;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use super::ports::free_tcp_port;
+use super::process::{require, rmosh_bin};
+use super::tempdir::{TempDir, write_executable};
 
 /// The fake session key the fake server prints.
 pub const FAKE_KEY: &str = "AbCdEfGhIjKlMnOpQrStUv";
@@ -16,51 +19,50 @@ pub const TEST_USER: &str = "rmoshtest";
 /// Its password.
 pub const TEST_PASSWORD: &str = "rmosh-test-pw";
 
+/// Fails unless the test user (made by `.ci/setup.d/bootstrap.sh`) exists.
+pub fn require_test_user() {
+    let exists = Command::new("id")
+        .arg(TEST_USER)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        exists,
+        "user {TEST_USER} is missing: run .ci/setup.d/bootstrap.sh as root"
+    );
+}
+
 /// A running sshd and its files; everything is removed on drop.
 pub struct Sshd {
-    pub dir: PathBuf,
+    /// The folder with its configuration, keys, log and scripts.
+    pub dir: TempDir,
+    /// Its TCP port.
     pub port: u16,
     child: Child,
 }
 
-pub fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    l.local_addr().expect("local addr").port()
-}
-
-pub fn write_exec(path: &Path, text: &str) {
-    std::fs::write(path, text).expect("write script");
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-}
-
+/// Generates a key pair of `kind` at `path` (and `path.pub`).
 pub fn keygen(path: &Path, kind: &str, passphrase: &str) {
-    let st = Command::new("ssh-keygen")
+    let st = Command::new(require("ssh-keygen"))
         .args(["-q", "-t", kind, "-N", passphrase, "-C", "rmosh-test", "-f"])
         .arg(path)
         .status()
-        .expect("ssh-keygen must be installed (openssh-client)");
+        .expect("run ssh-keygen");
     assert!(st.success(), "ssh-keygen failed");
 }
 
 impl Sshd {
     /// Starts sshd with `extra` appended to its configuration.
     pub fn start(name: &str, extra: &str) -> Sshd {
-        assert!(
-            Path::new("/usr/sbin/sshd").exists(),
-            "/usr/sbin/sshd is missing: install openssh-server"
-        );
+        let sshd = require("sshd");
         assert!(
             Path::new("/run/sshd").is_dir(),
             "/run/sshd is missing: run .ci/setup.d/bootstrap.sh as root"
         );
-        let dir = std::env::temp_dir().join(format!(
-            "rmosh-bt-{name}-{}-{}",
-            std::process::id(),
-            free_port()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
+        let dir = TempDir::new(&format!("bt-{name}"));
         std::fs::create_dir_all(dir.join("home/.ssh")).expect("mkdir");
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        // Readable by the test user sshd logs in as.
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))
+            .expect("chmod");
         keygen(&dir.join("host_ed25519"), "ed25519", "");
         keygen(&dir.join("user_key"), "ed25519", "");
         std::fs::copy(dir.join("user_key.pub"), dir.join("authorized_keys")).expect("copy");
@@ -69,8 +71,8 @@ impl Sshd {
             std::fs::Permissions::from_mode(0o644),
         )
         .expect("chmod");
-        let port = free_port();
-        let d = dir.display();
+        let port = free_tcp_port();
+        let d = dir.path().display();
         let config = format!(
             "Port {port}\nListenAddress 127.0.0.1\nHostKey {d}/host_ed25519\n\
              AuthorizedKeysFile {d}/authorized_keys\nStrictModes no\nUsePAM no\n\
@@ -79,7 +81,7 @@ impl Sshd {
         );
         std::fs::write(dir.join("sshd_config"), config).expect("write sshd_config");
         let log = std::fs::File::create(dir.join("sshd.log")).expect("log");
-        let child = Command::new("/usr/sbin/sshd")
+        let child = Command::new(sshd)
             .args(["-D", "-e", "-f"])
             .arg(dir.join("sshd_config"))
             .stdin(Stdio::null())
@@ -94,22 +96,24 @@ impl Sshd {
             std::thread::sleep(Duration::from_millis(20));
         }
         s.write_scripts();
-        std::fs::write(s.dir.join("empty_config"), "").expect("write");
+        std::fs::write(s.path("empty_config"), "").expect("write");
         s
     }
 
+    /// What sshd logged.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.join("sshd.log")).unwrap_or_default()
     }
 
+    /// A path inside its folder.
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.join(name)
     }
 
     fn write_scripts(&self) {
-        let d = self.dir.display();
+        let d = self.dir.path().display();
         // A stand-in for mosh-server: rc-file noise, then MOSH CONNECT after junk.
-        write_exec(
+        write_executable(
             &self.path("server.sh"),
             &format!(
                 "#!/bin/sh\necho 'Welcome from .bashrc'\nprintf 'junk\\033[0m'\n\
@@ -117,12 +121,12 @@ impl Sshd {
             ),
         );
         // A server that fails the way a broken install does.
-        write_exec(
+        write_executable(
             &self.path("broken.sh"),
             "#!/bin/sh\necho 'oops: server library missing' >&2\nexit 127\n",
         );
         // A stand-in for the client: records what it was given.
-        write_exec(
+        write_executable(
             &self.path("client.sh"),
             &format!(
                 "#!/bin/sh\nprintf '%s\\n' \"$@\" > {d}/client.args\n\
@@ -130,7 +134,7 @@ impl Sshd {
                  printf '%s' \"$MOSH_PREDICTION_DISPLAY\" > {d}/client.predict\n"
             ),
         );
-        write_exec(
+        write_executable(
             &self.path("askpass.sh"),
             &format!(
                 "#!/bin/sh\nprintf '%s\\n' \"$1\" >> {d}/asked.log\n\
@@ -147,7 +151,7 @@ impl Sshd {
     /// `rmosh connect` with an isolated environment (HOME in the temp dir, no
     /// agent, the askpass helper forced, known_hosts in the temp dir).
     pub fn rmosh(&self) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_rmosh"));
+        let mut c = Command::new(rmosh_bin());
         c.env("HOME", self.path("home"))
             .env_remove("SSH_AUTH_SOCK")
             .env("SSH_ASKPASS", self.path("askpass.sh"))
@@ -201,6 +205,7 @@ impl Sshd {
         Some((args.lines().map(str::to_string).collect(), key))
     }
 
+    /// Every prompt the askpass helper was shown.
     pub fn asked(&self) -> String {
         std::fs::read_to_string(self.path("asked.log")).unwrap_or_default()
     }
@@ -210,33 +215,5 @@ impl Drop for Sshd {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
-}
-
-/// Runs a command with a time limit, returning its output.
-pub fn run(mut c: Command, limit: Duration) -> Output {
-    c.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = c.spawn().expect("spawn rmosh");
-    let deadline = Instant::now() + limit;
-    loop {
-        match child.try_wait().expect("wait") {
-            Some(_) => break,
-            None if Instant::now() > deadline => {
-                let _ = child.kill();
-                break;
-            }
-            None => std::thread::sleep(Duration::from_millis(20)),
-        }
-    }
-    child.wait_with_output().expect("output")
-}
-
-pub fn text(o: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status,
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }

@@ -1,6 +1,5 @@
 //! Shared by the terminal corpus tests: loading recordings and comparing
 //! screens with what tmux showed.
-#![allow(dead_code)]
 
 use std::path::PathBuf;
 

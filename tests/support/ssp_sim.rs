@@ -5,8 +5,6 @@
 //!
 //! Everything random comes from the seed, so a failing seed replays exactly.
 
-#![allow(dead_code)]
-
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
