@@ -32,12 +32,23 @@ fn connect_in_pty(s: &Sshd, words: &[String]) -> Command {
     c
 }
 
+/// The remote command of the session tests: a marker computed remotely, and
+/// the executable serving the session (the command's parent is the server).
+const MARKER_AND_SERVER: &str =
+    "echo bootstrap-marker-$((6*7)); echo server=$(readlink /proc/$PPID/exe)";
+
 fn debian_session(client: Option<&str>) {
     require("mosh-server");
     require("mosh-client");
-    let s = Sshd::start("e2e-debian", "");
+    // No --server, and a remote PATH with Debian's mosh-server but no rmosh.
+    let s = Sshd::start("e2e-debian", "SetEnv PATH=/usr/bin:/bin");
+    let deployed_for_root = Path::new("/root").join(deployed_relative());
+    assert!(
+        !deployed_for_root.exists(),
+        "{} would be chosen before mosh-server: remove it",
+        deployed_for_root.display()
+    );
     s.trust_host_key();
-    // No --server: the remote has only Debian's mosh-server on its PATH.
     let mut words = vec![
         env!("CARGO_BIN_EXE_rmosh").to_string(),
         "connect".into(),
@@ -53,7 +64,7 @@ fn debian_session(client: Option<&str>) {
         "--".into(),
         "sh".into(),
         "-c".into(),
-        "echo bootstrap-marker-$((6*7))".into(),
+        MARKER_AND_SERVER.into(),
     ];
     if let Some(client) = client {
         words.insert(2, format!("--client={client}"));
@@ -62,8 +73,15 @@ fn debian_session(client: Option<&str>) {
     let out = run_with_timeout(c, Duration::from_secs(30));
     let all = describe(&out);
     assert!(out.status.success(), "{all}");
-    // The remote shell did the arithmetic: the command really ran there.
+    // The remote shell did the arithmetic: the command really ran there,
+    // under Debian's server.
     assert!(all.contains("bootstrap-marker-42"), "{all}");
+    assert!(all.contains("server=/usr/bin/mosh-server"), "{all}");
+}
+
+/// Where self-deploy puts this version, relative to the remote home.
+fn deployed_relative() -> String {
+    format!(".local/share/rmosh/bin/rmosh-{}", env!("CARGO_PKG_VERSION"))
 }
 
 #[test]
@@ -91,6 +109,7 @@ fn self_deploy_when_the_remote_has_no_server() {
         "rm",
         "cut",
         "sha256sum",
+        "readlink",
     ] {
         let _ = std::os::unix::fs::symlink(format!("/usr/bin/{tool}"), rbin.join(tool));
     }
@@ -98,10 +117,7 @@ fn self_deploy_when_the_remote_has_no_server() {
     require_test_user();
     s.trust_host_key();
     let home = Path::new("/home").join(TEST_USER);
-    let deployed = home.join(format!(
-        ".local/share/rmosh/bin/rmosh-{}",
-        env!("CARGO_PKG_VERSION")
-    ));
+    let deployed = home.join(deployed_relative());
     let _ = std::fs::remove_file(&deployed);
     let base: Vec<String> = vec![
         "--ssh-port".into(),
@@ -130,32 +146,43 @@ fn self_deploy_when_the_remote_has_no_server() {
     );
     assert!(!deployed.exists());
     // Default (auto): deploy, then run the copy as the server of a real session.
-    let mut words = vec![env!("CARGO_BIN_EXE_rmosh").to_string(), "connect".into()];
-    words.extend(base.iter().take(base.len() - 2).cloned());
-    words.extend(
-        ["127.0.0.1", "--", "sh", "-c", "echo deployed-$((6*7))"]
-            .iter()
-            .map(|w| w.to_string()),
-    );
-    let c = connect_in_pty(&s, &words);
-    let out = run_with_timeout(c, Duration::from_secs(60));
-    let all = describe(&out);
-    let ours = std::fs::read(env!("CARGO_BIN_EXE_rmosh")).expect("read rmosh");
-    let theirs = std::fs::read(&deployed).unwrap_or_else(|_| panic!("not deployed\n{all}"));
-    assert!(ours == theirs, "deployed copy differs\n{all}");
-    use std::os::unix::fs::PermissionsExt;
-    let meta = std::fs::metadata(&deployed).expect("stat");
-    assert_eq!(meta.permissions().mode() & 0o777, 0o755);
-    // No temporary upload is left behind.
-    let leftovers: Vec<_> = std::fs::read_dir(deployed.parent().expect("dir"))
-        .expect("list")
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().starts_with(".rmosh-upload"))
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
-    // The session ran through the deployed server.
-    assert!(out.status.success(), "{all}");
-    assert!(all.contains("deployed-42"), "{all}");
+    let session = |deploy: &str| {
+        let mut words = vec![env!("CARGO_BIN_EXE_rmosh").to_string(), "connect".into()];
+        words.extend(base.iter().take(base.len() - 2).cloned());
+        words.push(format!("--deploy={deploy}"));
+        words.extend(
+            ["127.0.0.1", "--", "sh", "-c", MARKER_AND_SERVER]
+                .iter()
+                .map(|w| w.to_string()),
+        );
+        let out = run_with_timeout(connect_in_pty(&s, &words), Duration::from_secs(60));
+        let all = describe(&out);
+        let ours = std::fs::read(env!("CARGO_BIN_EXE_rmosh")).expect("read rmosh");
+        let theirs = std::fs::read(&deployed).unwrap_or_else(|_| panic!("not deployed\n{all}"));
+        assert!(ours == theirs, "deployed copy differs\n{all}");
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::metadata(&deployed).expect("stat");
+        assert_eq!(meta.permissions().mode() & 0o777, 0o755);
+        // No temporary upload is left behind.
+        let leftovers: Vec<_> = std::fs::read_dir(deployed.parent().expect("dir"))
+            .expect("list")
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().starts_with(".rmosh-upload"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+        // The session ran, served by the deployed copy itself.
+        assert!(out.status.success(), "{all}");
+        assert!(all.contains("bootstrap-marker-42"), "{all}");
+        assert!(
+            all.contains(&format!("server={}", deployed.display())),
+            "{all}"
+        );
+    };
+    session("auto");
+    // --deploy=always copies even when the remote has a server of its own.
+    std::os::unix::fs::symlink("/usr/bin/mosh-server", rbin.join("mosh-server")).expect("symlink");
+    std::fs::remove_file(&deployed).expect("remove the copy");
+    session("always");
     let _ = std::fs::remove_file(&deployed);
     let _ = std::fs::remove_dir_all(&rbin);
 }

@@ -278,7 +278,9 @@ async fn run(p: SessionParams) -> Option<OwnedFd> {
     let conn = Connection::new(
         Side::Server,
         &p.key,
-        CompleteTerminal::new(cols, rows),
+        // The extended emulator: alternate screen, DEC graphics … on the
+        // server; its diffs stay in the vocabulary a stock client replays.
+        CompleteTerminal::new_server(cols, rows),
         UserStream::new(),
         now,
     );

@@ -301,4 +301,55 @@ mod tests {
         client.apply(&alt.diff_from(&s)).expect("apply");
         assert_eq!(client.framebuffer().screen_text(), "\n");
     }
+
+    /// Applies `server`'s diff from `base` to a Mosh-exact `client` showing
+    /// `base`; the client must end on the server's screen without answering.
+    fn replay(client: &mut CompleteTerminal, server: &CompleteTerminal, base: &CompleteTerminal) {
+        client.apply(&server.diff_from(base)).expect("apply");
+        assert!(!client.emulator().has_replies());
+        assert_eq!(
+            client.framebuffer().differences(server.framebuffer()),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn replies_go_to_the_pty_and_never_into_a_diff() {
+        let base = CompleteTerminal::new_server(20, 3);
+        let mut s = base.clone();
+        let replies = s.feed(b"ab\x1b[c\x1b[>c\x1b[5n\x1b[6n\x1b[?25$p\x1b[?1049$p");
+        assert_eq!(
+            replies,
+            b"\x1b[?62c\x1b[>1;10;0c\x1b[0n\x1b[1;3R\x1b[?25;1$y\x1b[?1049;2$y".to_vec()
+        );
+        let text = hostbytes(&s.diff_from(&base));
+        assert_eq!(text, "ab");
+        let mut client = CompleteTerminal::new(20, 3);
+        replay(&mut client, &s, &base);
+    }
+
+    #[test]
+    fn leaving_the_alternate_screen_gives_the_shell_screen_back_to_a_stock_client() {
+        // A shell prompt, then what vim does around its session: 1049h,
+        // a scrolling region, a drawn screen with the cursor elsewhere, a
+        // pending wrap on the last column, then 1049l and the next prompt.
+        let base = CompleteTerminal::new_server(20, 4);
+        let mut client = CompleteTerminal::new(20, 4);
+        let mut s = base.clone();
+        s.feed(b"$ vim x\r\n");
+        replay(&mut client, &s, &base);
+        let mut steps: Vec<&[u8]> = vec![
+            b"\x1b[?1049h\x1b[1;4r\x1b[H\x1b[2J~\r\n~\r\n~\x1b[4;1H\"x\" [New]",
+            b"\x1b[1;1Hhello\x1b[4;1H-- INSERT --\x1b[4;20H.",
+            b"\x1b[4;1H\x1b[K\"x\" 1L written\x1b[?1049l",
+            b"$ ",
+        ];
+        for step in steps.drain(..) {
+            let before = s.clone();
+            s.feed(step);
+            replay(&mut client, &s, &before);
+        }
+        assert_eq!(client.framebuffer().screen_text(), "$ vim x\n$\n\n");
+        assert_eq!(client.framebuffer().cursor(), (1, 2));
+    }
 }
