@@ -28,6 +28,9 @@ const PASSWORD_LETTERS: &[char] = &['Z', 'Q', 'X', 'J', 'K', 'V', 'W', 'Y'];
 enum Mode {
     Shell,
     Password,
+    /// `cat` in cooked mode: the kernel echoes, Enter echoes CR LF; the
+    /// line `q` ends it and a prompted `read -s` turns echo off.
+    Cat(Vec<char>),
     Vim {
         insert: bool,
         command: Option<String>,
@@ -141,8 +144,34 @@ impl App {
                 _ => {}
             },
             Mode::Vim { insert, command } => self.vim_key(key, insert, command, &mut out),
+            Mode::Cat(mut line) => {
+                match key {
+                    AppKey::Char(c) => {
+                        line.push(c);
+                        out.push(c);
+                    }
+                    AppKey::Backspace if line.pop().is_some() => out.push_str("\x08 \x08"),
+                    AppKey::Enter => {
+                        out.push_str("\r\n");
+                        if line.iter().collect::<String>() == "q" {
+                            out.push_str("Pass: ");
+                            self.mode = Mode::Password;
+                            self.line.clear();
+                            return out;
+                        }
+                        line.clear();
+                    }
+                    _ => {}
+                }
+                self.mode = Mode::Cat(line);
+            }
         }
         out
+    }
+
+    /// The pty's settled cooked-echo mode, as the rmosh server reports it.
+    fn cooked_echo(&self) -> bool {
+        matches!(self.mode, Mode::Cat(_))
     }
 
     fn prompt(&mut self, next_row: usize, out: &mut String) {
@@ -199,6 +228,7 @@ impl App {
                         self.mode = Mode::Password;
                         self.line.clear();
                     }
+                    "cat" => self.mode = Mode::Cat(Vec::new()),
                     // `read -s` without a prompt: an empty line, no echo.
                     "rs" => {
                         self.mode = Mode::Password;
@@ -423,6 +453,15 @@ fn round(n: usize) -> Vec<(Vec<String>, u64)> {
     vim.push(ESC.into());
     vim.extend(chars(":q\r"));
     lines.push((vim, 900));
+    // Typing into `cat` across Enter without waiting, then a prompted
+    // password once the prompt is on screen.
+    lines.push((chars("cat\r"), 600));
+    for text in ["one line for cat", "and another one", "then a third"] {
+        lines.push((chars(&format!("{text} {word}\r")), 0));
+    }
+    lines.push((chars("q\r"), 700));
+    let pin: String = password.chars().skip(2).collect();
+    lines.push((chars(&format!("{pin}\r")), 900));
     lines.push((chars(&format!("make {word} && make install\r")), 150));
     lines.push((chars("echo fast\r"), 900));
     lines
@@ -550,6 +589,8 @@ fn frac_under(v: &[u64], ms: u64) -> f64 {
 
 struct Frame {
     fb: Framebuffer,
+    /// The rmosh server's `tty_mode` report.
+    cooked_echo: bool,
     echo_ack: u64,
     seq: u64,
     /// Keys the server had handled when it sent the frame.
@@ -701,6 +742,7 @@ fn run(
                         now + owd,
                         Frame {
                             fb: fb.clone(),
+                            cooked_echo: app.cooked_echo(),
                             echo_ack,
                             seq: frame_seq,
                             keys: server_got as usize,
@@ -725,6 +767,7 @@ fn run(
                 client_seq = f.seq;
                 client_keys = f.keys;
                 client_fb = f.fb;
+                engine.set_cooked_echo(f.cooked_echo);
                 engine.set_echo_ack(f.echo_ack);
                 // Each frame also acknowledges the client states received.
                 client_acked = client_acked.max(f.keys as u64);

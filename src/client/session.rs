@@ -33,6 +33,8 @@ const CONNECTING_NOTICE_MS: u64 = 250;
 const CONNECT_TIMEOUT_MS: u64 = 15_000;
 /// Mosh's pause after a network error.
 const NETWORK_ERROR_PAUSE: Duration = Duration::from_millis(200);
+/// Keystrokes closer together than this share a datagram (Mosh's minimum send interval).
+const KEYSTROKE_INTERVAL: Duration = Duration::from_millis(20);
 /// Mosh reads the tty in chunks of this size.
 const READ_BUFFER: usize = 16384;
 /// Mosh's receive buffer; anything longer is not one of its datagrams.
@@ -267,6 +269,9 @@ async fn run(config: ClientConfig) -> Outcome {
     // client waits 1 ms to batch, but a read from the tty already holds
     // everything typed so far, and the send interval still paces bursts.
     conn.set_send_delay(Duration::ZERO);
+    // Nor does a keystroke wait for the send interval after an empty ack or
+    // at human typing speed; only bursts faster than 20 ms are paced.
+    conn.set_new_data_interval(Some(KEYSTROKE_INTERVAL));
     conn.current_state_mut()
         .push_resize(i32::from(cols), i32::from(rows));
     let escape = EscapeFilter::new(config.escape.clone());

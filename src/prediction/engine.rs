@@ -72,6 +72,8 @@ pub struct PredictionEngine<C> {
     unpredicted: Vec<u64>,
     /// Harmless-Enter evidence while the server's pty is in cooked-echo mode.
     cooked: CookedLines,
+    /// The epoch a trusted Enter started, shown once a key is typed after it.
+    trusted_epoch: Option<u64>,
     stats: PredictionStats,
 }
 
@@ -101,6 +103,7 @@ impl<C: PredictCell> PredictionEngine<C> {
             unpredicted_frame: 0,
             unpredicted: Vec::new(),
             cooked: CookedLines::default(),
+            trusted_epoch: None,
             stats: PredictionStats::default(),
         }
     }
@@ -176,6 +179,7 @@ impl<C: PredictCell> PredictionEngine<C> {
         self.early_anchor = None;
         self.line_start = None;
         self.cooked.forget();
+        self.trusted_epoch = None;
         self.mark_unpredicted(self.last_input_frame);
         self.become_tentative();
     }
@@ -295,9 +299,22 @@ impl<C: PredictCell> PredictionEngine<C> {
             self.note_epoch_start(fb);
         }
         match key {
-            Key::Print(ch) if is_narrow(ch) => self.cooked.printable(ch),
+            Key::Print(ch) if is_narrow(ch) => {
+                self.cooked.printable(ch);
+                // Typing on after a trusted Enter, still in cooked-echo mode:
+                // the kernel echoes it, show the new line at once.
+                if let Some(e) = self.trusted_epoch.take()
+                    && e == self.prediction_epoch
+                    && self.cooked.enter_trusted()
+                {
+                    self.confirmed_epoch = self.confirmed_epoch.max(e);
+                }
+            }
             Key::CarriageReturn => {}
-            _ => self.cooked.forget(),
+            _ => {
+                self.trusted_epoch = None;
+                self.cooked.forget();
+            }
         }
         match key {
             Key::Print(ch) => {
@@ -352,9 +369,11 @@ impl<C: PredictCell> PredictionEngine<C> {
                 let trusted = rmosh
                     && self.cooked.enter_trusted()
                     && self.predicted_cursor(fb).0 + 1 < fb.height();
-                if !trusted {
-                    self.become_tentative();
-                }
+                self.become_tentative();
+                // The newline alone stays hidden (the program may answer the
+                // line with a prompt, and the user then waits for it); the
+                // epoch is shown when a key is typed after it (in `key`).
+                self.trusted_epoch = trusted.then_some(self.prediction_epoch);
                 self.newline_carriage_return(fb, now);
                 self.line_start = None;
                 if rmosh {
@@ -1502,8 +1521,10 @@ mod tests {
         r.fb.type_str("b");
         r.frame(3);
         assert_eq!(r.shown().text(1), "b");
-        // That Enter left nothing but the newline: the next one is trusted.
+        // That Enter left nothing but the newline: the next one is trusted,
+        // though its newline alone is not drawn (a prompt may answer it).
         r.typed("\r");
+        assert_eq!(r.shown().cursor, (1, 1));
         r.typed("c");
         let g = r.shown();
         assert_eq!(g.text(2), "c", "shown at once after a trusted Enter");

@@ -138,6 +138,8 @@ struct Logic {
 /// Printable keystrokes written to the pty more than this long ago are no
 /// longer expected to come back as their echo.
 const ECHO_EXPECT_WINDOW: Duration = Duration::from_millis(50);
+/// Echo frames are at most this close together (Mosh's minimum send interval).
+const ECHO_FRAME_INTERVAL: Duration = Duration::from_millis(20);
 /// Most keystrokes remembered as expected echo.
 const ECHO_EXPECT_MAX: usize = 256;
 /// After application output (anything but the echo of a keystroke), the
@@ -211,13 +213,25 @@ impl EchoPacing {
         }
     }
 
+    /// Whether everything unsent is the echo of keystrokes.
+    fn echo_only(&self) -> bool {
+        self.pending_echo && !self.pending_other
+    }
+
     /// SEND_MINDELAY for the next frame.
     fn send_delay(&self) -> Duration {
-        if self.pending_echo && !self.pending_other {
+        if self.echo_only() {
             Duration::ZERO
         } else {
             SERVER_SEND_MINDELAY
         }
+    }
+
+    /// Pacing of the next frame: an echo waits at most ECHO_FRAME_INTERVAL
+    /// after the last frame with data (not the send interval, up to 125 ms
+    /// at 250 ms RTT, after any frame); anything else is paced as Mosh paces it.
+    fn new_data_interval(&self) -> Option<Duration> {
+        self.echo_only().then_some(ECHO_FRAME_INTERVAL)
     }
 
     /// The echo mode to report, given the pty's mode sampled at `now`.
@@ -650,6 +664,8 @@ impl Logic {
             self.conn.current_state_mut().set_cooked_echo(cooked);
         }
         self.conn.set_send_delay(self.pacing.send_delay());
+        self.conn
+            .set_new_data_interval(self.pacing.new_data_interval());
         self.conn.handle_timeout(now);
         while let Some(t) = self.conn.poll_transmit(now) {
             match socket.try_send_to(&t.contents, t.destination) {
@@ -708,12 +724,14 @@ mod tests {
         p.key_written(b'b', t);
         p.output(b"a", t);
         assert_eq!(p.send_delay(), Duration::ZERO, "the echo of a key");
+        assert_eq!(p.new_data_interval(), Some(ECHO_FRAME_INTERVAL));
         p.output(b"b", t);
         assert_eq!(p.send_delay(), Duration::ZERO);
         p.sent(1);
         p.key_written(b'c', t);
         p.output(b"c\r\nout", t);
         assert_eq!(p.send_delay(), SERVER_SEND_MINDELAY, "more than the echo");
+        assert_eq!(p.new_data_interval(), None, "paced as Mosh paces it");
         p.sent(2);
         p.key_written(b'\r', t);
         p.output(b"\r\n", t);

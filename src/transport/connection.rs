@@ -474,6 +474,13 @@ impl<L: State, R: State> Connection<L, R> {
         self.sender.set_send_delay(delay);
     }
 
+    /// Paces new local data at most `interval` apart, from the last diff
+    /// sent (see [`super::sender::Sender::set_new_data_interval`]); `None`
+    /// is Mosh's pacing.
+    pub fn set_new_data_interval(&mut self, interval: Option<Duration>) {
+        self.sender.set_new_data_interval(interval);
+    }
+
     /// Number of our newest state the peer acknowledged.
     pub fn acked_state_num(&self) -> u64 {
         self.sender.acked_num()

@@ -73,6 +73,10 @@ pub struct Sender<S: State> {
     last_ack_sent: Option<u64>,
     pending_data_ack: bool,
     last_heard: Option<Instant>,
+    /// Pacing of new data, if it differs from Mosh's (see [`Sender::set_new_data_interval`]).
+    new_data_interval: Option<Duration>,
+    /// When a diff (not an empty ack) was last sent.
+    last_data_send: Option<Instant>,
 }
 
 impl<S: State> Sender<S> {
@@ -97,7 +101,20 @@ impl<S: State> Sender<S> {
             last_ack_sent: None,
             pending_data_ack: false,
             last_heard: None,
+            new_data_interval: None,
+            last_data_send: None,
         }
+    }
+
+    /// Paces new data at most `interval` apart (capped by the send
+    /// interval), counted from the last diff sent rather than from any
+    /// transmission. Mosh paces everything at the send interval from the
+    /// last transmission, so a keystroke typed just after the client's
+    /// delayed empty ack waits up to half an RTT; the client uses this so
+    /// that keystrokes go out when typed (retransmissions keep Mosh's pacing).
+    /// `None` restores Mosh's pacing.
+    pub fn set_new_data_interval(&mut self, interval: Option<Duration>) {
+        self.new_data_interval = interval;
     }
 
     /// The live object.
@@ -249,10 +266,11 @@ impl<S: State> Sender<S> {
         let last_sent_time = self.last().timestamp;
         if self.current != self.last().state {
             let mindelay = *self.mindelay_clock.get_or_insert(now);
-            self.next_send_time = Some(std::cmp::max(
-                mindelay + self.send_mindelay,
-                last_sent_time + send_interval,
-            ));
+            let paced_from = match self.new_data_interval {
+                Some(cap) => self.last_data_send.unwrap_or(last_sent_time) + send_interval.min(cap),
+                None => last_sent_time + send_interval,
+            };
+            self.next_send_time = Some(std::cmp::max(mindelay + self.send_mindelay, paced_from));
         } else if self.current != self.assumed_state().state && peer_active {
             let mut t = last_sent_time + send_interval;
             if let Some(m) = self.mindelay_clock {
@@ -344,6 +362,7 @@ impl<S: State> Sender<S> {
             self.add_sent_state(now, new_num, self.current.clone());
         }
         let out = self.make_outgoing(base_num, new_num, diff);
+        self.last_data_send = Some(now);
         self.assumed = self.sent.len() - 1;
         self.next_ack_time = now + ACK_INTERVAL;
         self.next_send_time = None;
@@ -449,6 +468,53 @@ mod tests {
 
     fn ms(n: u64) -> Duration {
         Duration::from_millis(n)
+    }
+
+    /// A sender at 250 ms RTT (send interval 125 ms) that has just sent an
+    /// empty ack, 100 ms after a diff; returns it and the time of the ack.
+    fn after_an_empty_ack(
+        new_data_interval: Option<Duration>,
+    ) -> (Sender<Bytes>, RttEstimator, Instant) {
+        let t0 = Instant::now();
+        let mut rtt = RttEstimator::new();
+        rtt.on_sample(250);
+        let mut s = Sender::new(Bytes::default(), t0);
+        if let Some(i) = new_data_interval {
+            s.set_new_data_interval(Some(i));
+        }
+        s.set_send_delay(Duration::ZERO);
+        s.current_state_mut().0.push(b'a');
+        assert!(s.tick(t0, &rtt).is_some_and(|o| !o.diff.is_empty()));
+        s.process_acknowledgment_through(1);
+        s.set_data_ack();
+        assert_eq!(s.tick(t0 + ms(1), &rtt), None);
+        let t1 = t0 + ms(101);
+        let ack = s.tick(t1, &rtt).expect("the delayed ack");
+        assert!(ack.diff.is_empty());
+        (s, rtt, t1)
+    }
+
+    #[test]
+    fn mosh_paces_a_keystroke_after_an_empty_ack() {
+        let (mut s, rtt, t1) = after_an_empty_ack(None);
+        s.current_state_mut().0.push(b'b');
+        assert_eq!(s.tick(t1 + ms(10), &rtt), None);
+        assert!(s.tick(t1 + ms(125), &rtt).is_some());
+    }
+
+    #[test]
+    fn new_data_interval_counts_from_the_last_diff_only() {
+        let (mut s, rtt, t1) = after_an_empty_ack(Some(ms(20)));
+        s.current_state_mut().0.push(b'b');
+        let t2 = t1 + ms(10);
+        assert!(
+            s.tick(t2, &rtt)
+                .is_some_and(|o| o.diff == b"ab" || o.diff == b"b")
+        );
+        // A burst is still paced, at the new-data interval.
+        s.current_state_mut().0.push(b'c');
+        assert_eq!(s.tick(t2 + ms(19), &rtt), None);
+        assert!(s.tick(t2 + ms(20), &rtt).is_some());
     }
 
     #[test]
