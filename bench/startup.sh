@@ -3,18 +3,30 @@
 # `mosh --ssh="ssh -p …" 127.0.0.1 -- true`, same sshd, same run.
 #
 # Usage (as root, from the repository): bench/startup.sh [RUNS] [RMOSH_BINARY]
+#   BENCH_USER=root bench/startup.sh      # log in as root (default: rmoshtest)
 #   RMOSH_CLIENT=/usr/bin/mosh-client bench/startup.sh   # rmosh bootstrap + Debian client
 #
-# Both sides start Debian's mosh-server on the remote (rmosh is not on the
-# remote PATH), so the difference is the bootstrap: Perl + OpenSSH + fake
-# proxy against rmosh's built-in SSH. Each run is a full session: log in,
-# start the server, run `true`, shut down cleanly.
+# The binary defaults to the static release build, then target/release, then
+# target/debug. Both sides start Debian's mosh-server on the remote, so the
+# difference is the bootstrap (Perl + OpenSSH + the wrapper's fake proxy
+# against rmosh's built-in SSH) and the client; a third row runs rmosh's own
+# server. Each run is a full session: log in, start the server, run `true`,
+# shut down cleanly.
+#
+# The remote login runs the account's shell, and bash sources ~/.bashrc even
+# for `ssh host cmd`: whatever that file does is paid by both sides alike and
+# is not what this compares. The default account, rmoshtest (made by
+# .ci/setup.d/bootstrap.sh), has /bin/sh and no rc files; BENCH_USER=root
+# measures with root's rc files instead.
 set -eu
 RUNS=${1:-10}
-RMOSH=${2:-target/release/rmosh}
+RMOSH=${2:-target/x86_64-unknown-linux-gnu/release/rmosh}
+[ -x "$RMOSH" ] || RMOSH=target/release/rmosh
 [ -x "$RMOSH" ] || RMOSH=target/debug/rmosh
-[ -x "$RMOSH" ] || { echo "build rmosh first (cargo build --release)"; exit 1; }
+[ -x "$RMOSH" ] || { echo "build rmosh first (see docs/bootstrap.md)"; exit 1; }
 RMOSH=$(readlink -f "$RMOSH")
+USER_AT=${BENCH_USER:-rmoshtest}
+id "$USER_AT" >/dev/null 2>&1 || { echo "no user $USER_AT: run .ci/setup.d/bootstrap.sh"; exit 1; }
 for p in /usr/sbin/sshd /usr/bin/mosh /usr/bin/mosh-server /usr/bin/script; do
     [ -x "$p" ] || { echo "missing $p"; exit 1; }
 done
@@ -28,6 +40,7 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 ssh-keygen -q -t ed25519 -N '' -f "$D/host"
 ssh-keygen -q -t ed25519 -N '' -f "$D/user"
 cp "$D/user.pub" "$D/authorized_keys"
+chmod 644 "$D/authorized_keys"
 cat > "$D/sshd_config" <<EOF
 Port $PORT
 ListenAddress 127.0.0.1
@@ -55,13 +68,16 @@ chmod +x "$D/client"
 
 SSH="ssh -F $D/empty_config -p $PORT -i $D/user -o UserKnownHostsFile=$D/known_hosts -o BatchMode=yes"
 CLIENT_OPT="--client=$D/client"
-RM="$RMOSH connect -F $D/empty_config --ssh-port $PORT -i $D/user -o UserKnownHostsFile=$D/known_hosts $CLIENT_OPT 127.0.0.1 -- true"
-MO="mosh --client=$D/client --ssh=\"$SSH\" 127.0.0.1 -- true"
+RMC="$RMOSH connect -F $D/empty_config --ssh-port $PORT -i $D/user -o UserKnownHostsFile=$D/known_hosts $CLIENT_OPT"
+RM="$RMC --server=mosh-server $USER_AT@127.0.0.1 -- true 2>>$D/timing"
+RR="$RMC --server='$RMOSH server' $USER_AT@127.0.0.1 -- true 2>>$D/timing-own"
+MO="mosh --client=$D/client --ssh=\"$SSH\" $USER_AT@127.0.0.1 -- true"
 
-export LANG=C.UTF-8 TERM=xterm-256color
+export LANG=C.UTF-8 TERM=xterm-256color RMOSH_TIMING=1
 unset SSH_AUTH_SOCK || true
 
-# Runs a command line RUNS times in a pty; prints the mean seconds.
+# Runs a command line RUNS times in a pty; prints the mean and median
+# seconds of the whole session and the median until the client started.
 measure() {
     python3 - "$RUNS" "$1" "$D/stamp" <<'PY'
 import subprocess, sys, time
@@ -83,10 +99,37 @@ print("%.3f %.3f %.3f" % (sum(times) / len(times), times[len(times) // 2], boots
 PY
 }
 
+# Median time of each bootstrap phase over the runs (RMOSH_TIMING lines).
+phases() {
+    python3 - "$1" <<'PY'
+import sys
+runs, cur = [], None
+for line in open(sys.argv[1], errors="replace"):
+    if not line.startswith("rmosh-timing: "):
+        continue
+    _, wall, rel, phase = line.rstrip("\n").split(" ", 3)
+    ms = float(rel.lstrip("+").rstrip("ms"))
+    if phase == "start":
+        cur = []
+        runs.append(cur)
+    if cur is not None:
+        cur.append((phase, ms))
+names = [p for p, _ in runs[0]] if runs else []
+for i, name in enumerate(names):
+    deltas = sorted(r[i][1] - (r[i - 1][1] if i else 0.0) for r in runs if len(r) > i and r[i][0] == name)
+    if deltas:
+        print("  %7.1f ms  %s" % (deltas[len(deltas) // 2], name))
+PY
+}
+
 R=$(measure "$RM")
+O=$(measure "$RR")
 M=$(measure "$MO")
-echo "runs: $RUNS"
+echo "runs: $RUNS, remote user: $USER_AT, rmosh: $RMOSH"
 echo "whole session (mean, median) and bootstrap until the client starts (median), seconds:"
-echo "rmosh connect: $R"
-echo "mosh (Debian): $M"
-python3 -c "r='$R'.split(); m='$M'.split(); print('ratio rmosh/mosh: session %.2f, bootstrap %.2f' % (float(r[0])/float(m[0]), float(r[2])/float(m[2])))"
+echo "rmosh connect (mosh-server): $R"
+echo "rmosh connect (rmosh server): $O"
+echo "mosh (Debian):               $M"
+python3 -c "r='$R'.split(); o='$O'.split(); m='$M'.split(); print('ratio rmosh/mosh: session %.2f, bootstrap %.2f; with rmosh server: session %.2f' % (float(r[0])/float(m[0]), float(r[2])/float(m[2]), float(o[0])/float(m[0])))"
+echo "rmosh bootstrap phases (median per phase, mosh-server runs):"
+phases "$D/timing"

@@ -47,24 +47,26 @@ fn connect_in_pty(s: &Sshd, words: &[String]) -> Command {
     c
 }
 
+/// The remote command of the session tests: a marker computed remotely, and
+/// the executable serving the session (the command's parent is the server).
+const MARKER_AND_SERVER: &str =
+    "echo bootstrap-marker-$((6*7)); echo server=$(readlink /proc/$PPID/exe)";
+
 fn debian_session(client: Option<&str>) {
     require("mosh-server");
     require("mosh-client");
-    let s = Sshd::start("e2e-debian", "");
+    // No --server, and a remote PATH with Debian's mosh-server but no rmosh.
+    let s = Sshd::start("e2e-debian", "SetEnv PATH=/usr/bin:/bin");
+    let deployed_for_root = Path::new("/root").join(deployed_relative());
+    assert!(
+        !deployed_for_root.exists(),
+        "{} would be chosen before mosh-server: remove it",
+        deployed_for_root.display()
+    );
     s.trust_host_key();
-    // No --server: the remote has only Debian's mosh-server on its PATH.
     let mut words = vec![env!("CARGO_BIN_EXE_rmosh").to_string(), "connect".into()];
     words.extend(key_login_args(&s));
-    words.extend(
-        [
-            "127.0.0.1",
-            "--",
-            "sh",
-            "-c",
-            "echo bootstrap-marker-$((6*7))",
-        ]
-        .map(String::from),
-    );
+    words.extend(["127.0.0.1", "--", "sh", "-c", MARKER_AND_SERVER].map(String::from));
     if let Some(client) = client {
         words.insert(2, format!("--client={client}"));
     }
@@ -72,8 +74,90 @@ fn debian_session(client: Option<&str>) {
     let out = run_with_timeout(c, Duration::from_secs(30));
     let all = describe(&out);
     assert!(out.status.success(), "{all}");
-    // The remote shell did the arithmetic: the command really ran there.
+    // The remote shell did the arithmetic: the command really ran there,
+    // under Debian's server.
     assert!(all.contains("bootstrap-marker-42"), "{all}");
+    assert!(all.contains("server=/usr/bin/mosh-server"), "{all}");
+}
+
+/// Invoked as `mosh`, with the wrapper's options: once through an external
+/// `--ssh` command (the escape hatch), once through the built-in SSH with a
+/// Host alias from ~/.ssh/config; both run whole sessions on Debian's server.
+#[test]
+fn mosh_wrapper_runs_sessions_with_external_and_builtin_ssh() {
+    require("mosh-server");
+    require("ssh");
+    let s = Sshd::start("e2e-wrapper", "SetEnv PATH=/usr/bin:/bin");
+    s.trust_host_key();
+    let mosh = s.path("mosh");
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_rmosh"), &mosh).expect("symlink");
+    let mosh = mosh.display().to_string();
+    let ssh = format!(
+        "ssh -F {} -p {} -i {} -o UserKnownHostsFile={} -o BatchMode=yes",
+        s.path("empty_config").display(),
+        s.port,
+        s.path("user_key").display(),
+        s.path("known_hosts").display()
+    );
+    let udp = support::ports::free_udp_port().to_string();
+    let tail = ["--", "sh", "-c", MARKER_AND_SERVER].map(String::from);
+    let mut external = vec![
+        mosh.clone(),
+        format!("--ssh={ssh}"),
+        "--predict=never".into(),
+        "--family=inet".into(),
+        "--bind-server=ssh".into(),
+        "--no-init".into(),
+        "-p".into(),
+        udp,
+        "127.0.0.1".into(),
+    ];
+    external.extend(tail.iter().cloned());
+    let mut c = connect_in_pty(&s, &external);
+    c.env("RMOSH_TIMING", "1");
+    let out = run_with_timeout(c, Duration::from_secs(30));
+    let all = describe(&out);
+    assert!(out.status.success(), "{all}");
+    assert!(all.contains("bootstrap-marker-42"), "{all}");
+    assert!(all.contains("server=/usr/bin/mosh-server"), "{all}");
+    // The external ssh logged in, not the built-in one (whose phases would show).
+    assert!(all.contains("rmosh-timing: "), "{all}");
+    assert!(!all.contains("authenticated"), "{all}");
+
+    std::fs::write(
+        s.path("home/.ssh/config"),
+        format!(
+            "Host wrapped\n  HostName 127.0.0.1\n  Port {}\n  IdentityFile {}\n  UserKnownHostsFile {}\n",
+            s.port,
+            s.path("user_key").display(),
+            s.path("known_hosts").display()
+        ),
+    )
+    .expect("write ~/.ssh/config");
+    let mut builtin = vec![mosh, "-a".into(), "-4".into(), "wrapped".into()];
+    builtin.extend(tail.iter().cloned());
+    let mut c = connect_in_pty(&s, &builtin);
+    c.env("RMOSH_TIMING", "1");
+    let out = run_with_timeout(c, Duration::from_secs(30));
+    let all = describe(&out);
+    assert!(
+        all.contains("rmosh-timing: ") && all.contains(" authenticated"),
+        "{all}"
+    );
+    assert!(out.status.success(), "{all}");
+    assert!(all.contains("bootstrap-marker-42"), "{all}");
+    assert!(all.contains("server=/usr/bin/mosh-server"), "{all}");
+    assert_eq!(
+        s.log().matches("Accepted publickey").count(),
+        2,
+        "{}",
+        s.log()
+    );
+}
+
+/// Where self-deploy puts this version, relative to the remote home.
+fn deployed_relative() -> String {
+    format!(".local/share/rmosh/bin/rmosh-{}", env!("CARGO_PKG_VERSION"))
 }
 
 #[test]
@@ -101,6 +185,7 @@ fn self_deploy_when_the_remote_has_no_server() {
         "rm",
         "cut",
         "sha256sum",
+        "readlink",
     ] {
         let _ = std::os::unix::fs::symlink(format!("/usr/bin/{tool}"), rbin.join(tool));
     }
@@ -108,10 +193,7 @@ fn self_deploy_when_the_remote_has_no_server() {
     require_test_user();
     s.trust_host_key();
     let home = Path::new("/home").join(TEST_USER);
-    let deployed = home.join(format!(
-        ".local/share/rmosh/bin/rmosh-{}",
-        env!("CARGO_PKG_VERSION")
-    ));
+    let deployed = home.join(deployed_relative());
     let _ = std::fs::remove_file(&deployed);
     let mut base = key_login_args(&s);
     base.extend([
@@ -133,32 +215,43 @@ fn self_deploy_when_the_remote_has_no_server() {
     );
     assert!(!deployed.exists());
     // Default (auto): deploy, then run the copy as the server of a real session.
-    let mut words = vec![env!("CARGO_BIN_EXE_rmosh").to_string(), "connect".into()];
-    words.extend(base.iter().take(base.len() - 2).cloned());
-    words.extend(
-        ["127.0.0.1", "--", "sh", "-c", "echo deployed-$((6*7))"]
-            .iter()
-            .map(|w| w.to_string()),
-    );
-    let c = connect_in_pty(&s, &words);
-    let out = run_with_timeout(c, Duration::from_secs(60));
-    let all = describe(&out);
-    let ours = std::fs::read(env!("CARGO_BIN_EXE_rmosh")).expect("read rmosh");
-    let theirs = std::fs::read(&deployed).unwrap_or_else(|_| panic!("not deployed\n{all}"));
-    assert!(ours == theirs, "deployed copy differs\n{all}");
-    use std::os::unix::fs::PermissionsExt;
-    let meta = std::fs::metadata(&deployed).expect("stat");
-    assert_eq!(meta.permissions().mode() & 0o777, 0o755);
-    // No temporary upload is left behind.
-    let leftovers: Vec<_> = std::fs::read_dir(deployed.parent().expect("dir"))
-        .expect("list")
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().starts_with(".rmosh-upload"))
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
-    // The session ran through the deployed server.
-    assert!(out.status.success(), "{all}");
-    assert!(all.contains("deployed-42"), "{all}");
+    let session = |deploy: &str| {
+        let mut words = vec![env!("CARGO_BIN_EXE_rmosh").to_string(), "connect".into()];
+        words.extend(base.iter().take(base.len() - 2).cloned());
+        words.push(format!("--deploy={deploy}"));
+        words.extend(
+            ["127.0.0.1", "--", "sh", "-c", MARKER_AND_SERVER]
+                .iter()
+                .map(|w| w.to_string()),
+        );
+        let out = run_with_timeout(connect_in_pty(&s, &words), Duration::from_secs(60));
+        let all = describe(&out);
+        let ours = std::fs::read(env!("CARGO_BIN_EXE_rmosh")).expect("read rmosh");
+        let theirs = std::fs::read(&deployed).unwrap_or_else(|_| panic!("not deployed\n{all}"));
+        assert!(ours == theirs, "deployed copy differs\n{all}");
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::metadata(&deployed).expect("stat");
+        assert_eq!(meta.permissions().mode() & 0o777, 0o755);
+        // No temporary upload is left behind.
+        let leftovers: Vec<_> = std::fs::read_dir(deployed.parent().expect("dir"))
+            .expect("list")
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().starts_with(".rmosh-upload"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+        // The session ran, served by the deployed copy itself.
+        assert!(out.status.success(), "{all}");
+        assert!(all.contains("bootstrap-marker-42"), "{all}");
+        assert!(
+            all.contains(&format!("server={}", deployed.display())),
+            "{all}"
+        );
+    };
+    session("auto");
+    // --deploy=always copies even when the remote has a server of its own.
+    std::os::unix::fs::symlink("/usr/bin/mosh-server", rbin.join("mosh-server")).expect("symlink");
+    std::fs::remove_file(&deployed).expect("remove the copy");
+    session("always");
     let _ = std::fs::remove_file(&deployed);
     let _ = std::fs::remove_dir_all(&rbin);
 }

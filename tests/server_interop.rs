@@ -72,6 +72,29 @@ fn command_is_held_until_the_client_arrives_and_is_a_direct_child() {
     assert_eq!(ppid, server.pid, "the command's parent must be the server");
 }
 
+/// The screen's lines with trailing blanks removed, and no blank lines at the end.
+fn screen_lines(screen: &str) -> Vec<String> {
+    let mut lines: Vec<String> = screen.lines().map(|l| l.trim_end().to_owned()).collect();
+    while lines.last().is_some_and(|l| l.is_empty()) {
+        lines.pop();
+    }
+    lines
+}
+
+/// Waits until the screen's lines are exactly `want` (after the blank first
+/// line: the echo of the newline that releases the command).
+fn expect_lines(tmux: &Tmux, want: &[&str]) {
+    let want: Vec<&str> = std::iter::once("").chain(want.iter().copied()).collect();
+    expect_screen_lines(tmux, &want);
+}
+
+/// Waits until the screen's lines are exactly `want`; panics with the screen if not.
+fn expect_screen_lines(tmux: &Tmux, want: &[&str]) {
+    tmux.wait_for(&format!("the lines {want:#?}"), 10 * SEC, |s| {
+        screen_lines(s) == want
+    });
+}
+
 #[test]
 fn vim_insert_and_quit() {
     require("vim");
@@ -80,9 +103,10 @@ fn vim_insert_and_quit() {
     let file = s.dir.join("home").join("note.txt");
     s.tmux.type_text("vim -u NONE -N note.txt");
     s.tmux.keys(&["Enter"]);
-    s.tmux.wait_text_joined("note.txt", 10 * SEC);
+    // vim's own message, not the echo of the command line.
+    s.tmux.wait_text_joined("\"note.txt\" [New]", 10 * SEC);
     s.tmux.type_text("ihello from vim");
-    s.tmux.wait_text_joined("hello from vim", 10 * SEC);
+    s.tmux.wait_text_joined("-- INSERT --", 10 * SEC);
     s.tmux.keys(&["Escape"]);
     s.tmux.type_text(":wq");
     s.tmux.keys(&["Enter"]);
@@ -93,9 +117,88 @@ fn vim_insert_and_quit() {
         "vim did not write the file; screen:\n{}",
         s.tmux.capture(View::Joined)
     );
+    // vim writes the file before it exits, and on exit it discards unread
+    // input (tcflush TCIFLUSH while leaving termcap mode): keys typed before
+    // the shell's prompt is back are lost with any server. The extended
+    // emulator gives back the screen from before vim (alternate screen).
+    expect_lines(&s.tmux, &["rmosh> vim -u NONE -N note.txt", "rmosh>"]);
     s.tmux.type_text("echo after-vim");
     s.tmux.keys(&["Enter"]);
-    s.tmux.wait_text_joined("after-vim", 10 * SEC);
+    expect_lines(
+        &s.tmux,
+        &[
+            "rmosh> vim -u NONE -N note.txt",
+            "rmosh> echo after-vim",
+            "after-vim",
+            "rmosh>",
+        ],
+    );
+}
+
+#[test]
+fn alternate_screen_is_left_as_xterm_does_on_a_stock_client() {
+    let s = session(&[], &[], 80, 24);
+    s.tmux.wait_text_joined(PROMPT, 10 * SEC);
+    s.tmux.type_text("echo before-alt");
+    s.tmux.keys(&["Enter"]);
+    expect_lines(&s.tmux, &["rmosh> echo before-alt", "before-alt", "rmosh>"]);
+    s.tmux
+        .type_text(r"printf '\033[?1049h\033[Hon-alt'; read x; printf '\033[?1049l'");
+    s.tmux.keys(&["Enter"]);
+    // The alternate screen reaches the client first (blank but for its text)…
+    expect_screen_lines(&s.tmux, &["on-alt"]);
+    s.tmux.keys(&["Enter"]);
+    // …then the main screen and its cursor come back, as in xterm or tmux
+    // (Debian's mosh-server would leave "on-alt" on the screen).
+    expect_lines(
+        &s.tmux,
+        &[
+            "rmosh> echo before-alt",
+            "before-alt",
+            r"rmosh> printf '\033[?1049h\033[Hon-alt'; read x; printf '\033[?1049l'",
+            "rmosh>",
+        ],
+    );
+}
+
+#[test]
+fn dec_special_graphics_reach_a_stock_client_as_box_drawing() {
+    let s = session(&[], &[], 80, 24);
+    s.tmux.wait_text_joined(PROMPT, 10 * SEC);
+    s.tmux
+        .type_text(r"printf '\033(0lqqk\nx  x\nmqqj\033(Bq\n'");
+    s.tmux.keys(&["Enter"]);
+    expect_lines(
+        &s.tmux,
+        &[
+            r"rmosh> printf '\033(0lqqk\nx  x\nmqqj\033(Bq\n'",
+            "┌──┐",
+            "│  │",
+            "└──┘q",
+            "rmosh>",
+        ],
+    );
+}
+
+#[test]
+fn terminal_replies_go_to_the_application_not_to_the_client() {
+    let s = session(&[], &[], 80, 24);
+    s.tmux.wait_text_joined(PROMPT, 10 * SEC);
+    // DA1, DA2, DSR 5, DSR 6 (at row 5, column 7) and DECRQM 25: the answers
+    // (35 bytes) are read back by the shell and shown with cat -v. A stock
+    // mosh-client asserts that no diff makes its emulator answer anything,
+    // so it staying alive and drawing the next command proves the queries
+    // stayed on the server.
+    s.tmux.type_text(
+        r"clear; stty raw -echo; printf '\033[5;7H\033[c\033[>c\033[5n\033[6n\033[?25$p'; head -c 35 | cat -v; stty sane; echo",
+    );
+    s.tmux.keys(&["Enter"]);
+    s.tmux
+        .wait_text(r"^[[?62c^[[>1;10;0c^[[0n^[[5;7R^[[?25;1$y", 10 * SEC);
+    s.tmux.type_text("echo still-alive");
+    s.tmux.keys(&["Enter"]);
+    let screen = s.tmux.wait_text("\nstill-alive", 10 * SEC);
+    assert!(!screen.contains("RC="), "the client exited:\n{screen}");
 }
 
 #[test]

@@ -80,6 +80,28 @@ async fn connect_agent(which: &IdentityAgent) -> Option<AgentClient<tokio::net::
     }
 }
 
+/// The agent's keys in the order OpenSSH offers them: those that are also
+/// configured identity files first (each failed offer costs a round trip, and
+/// the configured key is the likely one), then the rest unless `IdentitiesOnly`.
+fn order_agent_keys(
+    ids: Vec<AgentIdentity>,
+    configured: &[PublicKey],
+    identities_only: bool,
+) -> Vec<(PublicKey, String)> {
+    let (mut first, rest): (Vec<_>, Vec<_>) = ids
+        .into_iter()
+        .filter_map(|id| match id {
+            AgentIdentity::PublicKey { key, comment } => Some((key, comment)),
+            // Certificates need the escape hatch (--ssh=ssh).
+            _ => None,
+        })
+        .partition(|(key, _)| configured.iter().any(|k| k.key_data() == key.key_data()));
+    if !identities_only {
+        first.extend(rest);
+    }
+    first
+}
+
 /// Loads a private key, asking for the passphrase if it is encrypted.
 fn load_key(path: &Path, batch: bool) -> Result<PrivateKey, String> {
     match russh::keys::load_secret_key(path, None) {
@@ -106,6 +128,33 @@ fn load_key(path: &Path, batch: bool) -> Result<PrivateKey, String> {
     }
 }
 
+/// Whether an agent or an existing identity file may hold a key for this host.
+fn has_key_to_offer(cfg: &HostConfig) -> bool {
+    let agent = match &cfg.identity_agent {
+        IdentityAgent::None => false,
+        IdentityAgent::Environment => {
+            std::env::var_os("SSH_AUTH_SOCK").is_some_and(|s| !s.is_empty())
+        }
+        IdentityAgent::Socket(_) => true,
+    };
+    agent || cfg.identity_files.iter().any(|f| f.exists())
+}
+
+/// The "none" method: succeeds on servers that need no authentication, and
+/// otherwise tells which methods remain.
+async fn try_none<H: Handler>(
+    handle: &mut Handle<H>,
+    user: &str,
+    log: &mut Attempts,
+) -> Result<bool, String> {
+    let r = handle
+        .authenticate_none(user)
+        .await
+        .map_err(|e| format!("authentication failed: {e}"))?;
+    super::timing::mark("auth none answered");
+    Ok(log.note(&r))
+}
+
 /// Authenticates as `cfg.user`, or explains why not.
 pub async fn authenticate<H: Handler>(
     handle: &mut Handle<H>,
@@ -113,33 +162,23 @@ pub async fn authenticate<H: Handler>(
 ) -> Result<(), String> {
     let user = cfg.user.clone();
     let mut log = Attempts::default();
-    let r = handle
-        .authenticate_none(&user)
-        .await
-        .map_err(|e| format!("authentication failed: {e}"))?;
-    if log.note(&r) {
+    // OpenSSH asks for "none" first to learn the methods; with a key to offer
+    // that round trip buys nothing on the usual path, so "none" is deferred
+    // until the keys have failed (still before any prompt, so a server that
+    // accepts "none" never makes us ask for a password).
+    let none_first = !(cfg.pubkey_authentication && has_key_to_offer(cfg));
+    if none_first && try_none(handle, &user, &mut log).await? {
         return Ok(());
     }
     let best = handle.best_supported_rsa_hash().await.ok().flatten();
     let mut offered: Vec<PublicKey> = Vec::new();
 
     if cfg.pubkey_authentication && log.allows(MethodKind::PublicKey) {
-        let wanted = if cfg.identities_only {
-            Some(identity_public_keys(&cfg.identity_files))
-        } else {
-            None
-        };
         if let Some(mut agent) = connect_agent(&cfg.identity_agent).await {
+            let configured = identity_public_keys(&cfg.identity_files);
             let ids = agent.request_identities().await.unwrap_or_default();
-            for id in ids {
-                let AgentIdentity::PublicKey { key, comment } = &id else {
-                    continue;
-                };
-                if let Some(w) = &wanted
-                    && !w.iter().any(|k| k.key_data() == key.key_data())
-                {
-                    continue;
-                }
+            let ids = order_agent_keys(ids, &configured, cfg.identities_only);
+            for (key, comment) in ids {
                 if !log.allows(MethodKind::PublicKey) {
                     break;
                 }
@@ -181,10 +220,15 @@ pub async fn authenticate<H: Handler>(
                 .authenticate_publickey(&user, PrivateKeyWithHashAlg::new(Arc::new(key), hash))
                 .await
                 .map_err(|e| format!("authentication failed: {e}"))?;
+            super::timing::mark("auth publickey answered");
             if log.note(&r) {
                 return Ok(());
             }
         }
+    }
+
+    if !none_first && try_none(handle, &user, &mut log).await? {
+        return Ok(());
     }
 
     if cfg.kbd_interactive_authentication
@@ -271,4 +315,44 @@ async fn keyboard_interactive<H: Handler>(
         }
     }
     Ok(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEYS: [&str; 3] = [
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBU7bQif5wfouY7VkNrvGJLUoP1cfUnAhA6bJpRubJb4 k1",
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOxh6JnOwe6IjUmNsfBFYkRUMEx9K1/yZdxGhxCdvmD5 k2",
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPyPzPk2okrObbC3Vq/ZP8K5TYu172kRnx+rN+imKHbD k3",
+    ];
+
+    fn key(i: usize) -> PublicKey {
+        PublicKey::from_openssh(KEYS[i]).unwrap()
+    }
+
+    fn agent() -> Vec<AgentIdentity> {
+        (0..3)
+            .map(|i| AgentIdentity::PublicKey {
+                key: key(i),
+                comment: format!("k{}", i + 1),
+            })
+            .collect()
+    }
+
+    fn comments(v: &[(PublicKey, String)]) -> Vec<&str> {
+        v.iter().map(|(_, c)| c.as_str()).collect()
+    }
+
+    #[test]
+    fn agent_keys_matching_identity_files_go_first() {
+        let configured = [key(2)];
+        let order = order_agent_keys(agent(), &configured, false);
+        assert_eq!(comments(&order), ["k3", "k1", "k2"]);
+        let order = order_agent_keys(agent(), &configured, true);
+        assert_eq!(comments(&order), ["k3"]);
+        let order = order_agent_keys(agent(), &[], false);
+        assert_eq!(comments(&order), ["k1", "k2", "k3"]);
+        assert!(order_agent_keys(agent(), &[], true).is_empty());
+    }
 }

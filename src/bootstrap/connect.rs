@@ -14,6 +14,7 @@ use super::launch::{self, Bind, Scan, ServerChoice, ServerOptions};
 use super::remote;
 use super::session::{self, Context};
 use super::ssh_config::{self, FsSource, LocalContext, Request, Resolver};
+use super::timing;
 
 /// Address family preference (`--family`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -111,8 +112,12 @@ struct Target {
 
 /// Runs the bootstrap and execs the client; returns only on failure.
 pub fn run(opts: ConnectOptions) -> ExitCode {
+    timing::mark("start");
     match bootstrap(&opts) {
-        Ok(t) => exec_client(&opts, t),
+        Ok(t) => {
+            timing::mark("bootstrap done (runtime dropped)");
+            exec_client(&opts, t)
+        }
         Err(msg) => {
             eprintln!("rmosh: {msg}");
             ExitCode::from(255)
@@ -240,6 +245,7 @@ fn bootstrap(opts: &ConnectOptions) -> Result<Target, String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    timing::mark("configuration read");
     let ctx = Context {
         source: &FsSource,
         local: &local,
@@ -268,6 +274,7 @@ fn bootstrap(opts: &ConnectOptions) -> Result<Target, String> {
             .handle
             .disconnect(russh::Disconnect::ByApplication, "", "en")
             .await;
+        timing::mark("ssh disconnected");
         // Direct connections use the address we reached; through proxies only
         // the remote knows its address (`SSH_CONNECTION`).
         let direct_ip = session.peer.map(|a| a.ip());
@@ -422,6 +429,7 @@ fn exec_client(opts: &ConnectOptions, t: Target) -> ExitCode {
         cmd.env("MOSH_NO_TERM_INIT", "1");
     }
     let _ = std::io::stdout().flush();
+    timing::mark("exec client");
     let err = cmd.exec();
     eprintln!("rmosh: cannot run the client {}: {err}", program.display());
     ExitCode::from(255)

@@ -121,6 +121,19 @@ pub fn remote_command(choice: &ServerChoice, opts: &ServerOptions) -> String {
     format!("sh -c {}", shell_quote(&script))
 }
 
+/// What a detaching server's parent prints after forking (Mosh and rmosh
+/// alike), after it has set SIGHUP to be ignored.
+pub const DETACHED_MARKER: &str = "[mosh-server detached, pid = ";
+
+/// Whether the server has announced its detached child after `MOSH CONNECT`:
+/// from then on closing SSH (and hanging up its pty) cannot kill the session.
+pub fn detached(output: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(output);
+    text.find("MOSH CONNECT ")
+        .and_then(|i| text.get(i..))
+        .is_some_and(|rest| rest.contains(DETACHED_MARKER))
+}
+
 /// What the remote's output told us.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Scan {
@@ -332,6 +345,21 @@ mod tests {
         assert_eq!(s.other_lines, vec!["bash: mosh-server: command not found"]);
         let s = scan(b"RMOSH NO-SERVER aarch64\n", false);
         assert_eq!(s.no_server_arch.as_deref(), Some("aarch64"));
+    }
+
+    #[test]
+    fn detached_only_after_connect() {
+        let connect = b"MOSH CONNECT 60001 VzSpsdwU3gLB52wEoNjlzg\r\n";
+        assert!(!detached(connect));
+        let mut out = connect.to_vec();
+        out.extend_from_slice(
+            b"\r\nmosh-server (mosh 1.4.0)\r\n[mosh-server detached, pid = 42]\r\n",
+        );
+        assert!(detached(&out));
+        // A banner before the announcement (another server's noise) does not count.
+        assert!(!detached(
+            b"[mosh-server detached, pid = 1]\nMOSH CONNECT 60001 VzSpsdwU3gLB52wEoNjlzg\n"
+        ));
     }
 
     #[test]

@@ -12,3 +12,4 @@ pub mod prompt;
 pub mod remote;
 pub mod session;
 pub mod ssh_config;
+pub mod timing;

@@ -77,8 +77,8 @@ fn window_size() -> (u32, u32) {
 }
 
 /// Runs the server launch command with a pty (like `ssh -tt`) and reads until
-/// `MOSH CONNECT`, then lets the remote finish detaching (briefly) so the
-/// server's parent is not hung up on mid-fork.
+/// `MOSH CONNECT`, then until the server says it has detached (briefly), so
+/// the server is not hung up on mid-fork.
 pub async fn launch_server<H: Handler>(handle: &Handle<H>, cmd: &str) -> Result<Scan, String> {
     let mut ch = handle
         .channel_open_session()
@@ -92,12 +92,17 @@ pub async fn launch_server<H: Handler>(handle: &Handle<H>, cmd: &str) -> Result<
     ch.exec(true, cmd)
         .await
         .map_err(|e| format!("cannot start the remote server: {e}"))?;
+    super::timing::mark("channel open, pty and exec requested");
     let mut buf = Vec::new();
     let mut finished = false;
     while let Some(msg) = ch.wait().await {
         match msg {
-            ChannelMsg::Data { data } => buf.extend_from_slice(&data),
-            ChannelMsg::ExtendedData { data, .. } => buf.extend_from_slice(&data),
+            ChannelMsg::Data { data } | ChannelMsg::ExtendedData { data, .. } => {
+                if buf.is_empty() {
+                    super::timing::mark("first remote output");
+                }
+                buf.extend_from_slice(&data);
+            }
             ChannelMsg::Eof | ChannelMsg::Close => {
                 finished = true;
                 break;
@@ -108,21 +113,28 @@ pub async fn launch_server<H: Handler>(handle: &Handle<H>, cmd: &str) -> Result<
             break;
         }
     }
-    if !finished {
-        // Drain what follows (the server's detach banner) until the remote
-        // command ends; give up quietly after a moment.
-        let drain = async {
+    super::timing::mark("MOSH CONNECT read");
+    if !finished && !launch::detached(&buf) {
+        // Wait for the parent's detach banner (or the command's end): before
+        // it, hanging up the pty could still kill a server that has not yet
+        // forked. Nothing after it matters, so the channel's close is not awaited.
+        let wait = async {
             while let Some(msg) = ch.wait().await {
-                if matches!(
-                    msg,
-                    ChannelMsg::Eof | ChannelMsg::Close | ChannelMsg::ExitStatus { .. }
-                ) {
-                    break;
+                match msg {
+                    ChannelMsg::Data { data } | ChannelMsg::ExtendedData { data, .. } => {
+                        buf.extend_from_slice(&data);
+                        if launch::detached(&buf) {
+                            break;
+                        }
+                    }
+                    ChannelMsg::Eof | ChannelMsg::Close | ChannelMsg::ExitStatus { .. } => break,
+                    _ => {}
                 }
             }
         };
-        let _ = tokio::time::timeout(Duration::from_secs(2), drain).await;
+        let _ = tokio::time::timeout(Duration::from_secs(2), wait).await;
     }
+    super::timing::mark("server detached");
     let _ = ch.close().await;
     Ok(launch::scan(&buf, true))
 }

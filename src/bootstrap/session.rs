@@ -203,6 +203,7 @@ pub fn connect<'a>(
                 )
                 .await?;
                 peer = Some(addr);
+                super::timing::mark("tcp connected");
                 with_timeout(
                     cfg.connect_timeout,
                     &format!("ssh: handshake with {target}"),
@@ -274,12 +275,14 @@ pub fn connect<'a>(
                 .await?
             }
         };
+        super::timing::mark("key exchange and host key check done");
         let mut session = Session {
             handle,
             peer,
             _carriers: carriers,
         };
         auth::authenticate(&mut session.handle, cfg).await?;
+        super::timing::mark("authenticated");
         Ok(session)
     })
 }

@@ -5,7 +5,9 @@ use prost::Message;
 
 use crate::terminal::display::{DisplayCaps, new_frame};
 use crate::terminal::{Emulator, Framebuffer};
-use crate::transport::message::{EchoAck, HostBytes, HostInstruction, HostMessage, ResizeMessage};
+use crate::transport::message::{
+    EchoAck, HostBytes, HostInstruction, HostMessage, ResizeMessage, TtyMode,
+};
 use crate::transport::state::{ApplyError, State};
 
 /// Largest screen a peer may ask for (cells), so a hostile resize cannot
@@ -17,13 +19,18 @@ pub const MAX_CELLS: usize = 4 * 1024 * 1024;
 pub struct CompleteTerminal {
     emulator: Emulator,
     echo_ack: u64,
+    /// The pty's settled cooked-echo state (rmosh extension; a stock server
+    /// never sends it, so it stays false).
+    cooked_echo: bool,
 }
 
 impl PartialEq for CompleteTerminal {
     /// Mosh's equality: framebuffers (rows, title, clipboard, bell count,
     /// display-relevant draw state) and echo ack; never the parser state.
     fn eq(&self, other: &Self) -> bool {
-        self.echo_ack == other.echo_ack && self.framebuffer() == other.framebuffer()
+        self.echo_ack == other.echo_ack
+            && self.cooked_echo == other.cooked_echo
+            && self.framebuffer() == other.framebuffer()
     }
 }
 
@@ -34,6 +41,7 @@ impl CompleteTerminal {
         CompleteTerminal {
             emulator: Emulator::new(cols, rows),
             echo_ack: 0,
+            cooked_echo: false,
         }
     }
 
@@ -43,6 +51,7 @@ impl CompleteTerminal {
         CompleteTerminal {
             emulator: Emulator::new_extended(cols, rows),
             echo_ack: 0,
+            cooked_echo: false,
         }
     }
 
@@ -81,6 +90,17 @@ impl CompleteTerminal {
     pub fn set_echo_ack(&mut self, n: u64) {
         self.echo_ack = self.echo_ack.max(n);
     }
+
+    /// Whether the server said its pty was in settled cooked-echo mode
+    /// (every printable key typed now will be echoed by the kernel).
+    pub fn cooked_echo(&self) -> bool {
+        self.cooked_echo
+    }
+
+    /// Records the pty's settled cooked-echo state (server side).
+    pub fn set_cooked_echo(&mut self, on: bool) {
+        self.cooked_echo = on;
+    }
 }
 
 impl State for CompleteTerminal {
@@ -90,6 +110,14 @@ impl State for CompleteTerminal {
             msg.instruction.push(HostInstruction {
                 echoack: Some(EchoAck {
                     echo_ack_num: Some(self.echo_ack),
+                }),
+                ..Default::default()
+            });
+        }
+        if self.cooked_echo != base.cooked_echo {
+            msg.instruction.push(HostInstruction {
+                tty_mode: Some(TtyMode {
+                    cooked_echo: Some(self.cooked_echo),
                 }),
                 ..Default::default()
             });
@@ -147,6 +175,8 @@ impl State for CompleteTerminal {
                     )));
                 }
                 self.echo_ack = n;
+            } else if let Some(m) = inst.tty_mode {
+                self.cooked_echo = m.cooked_echo.unwrap_or(false);
             }
         }
         Ok(())
@@ -156,6 +186,28 @@ impl State for CompleteTerminal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cooked_echo_travels_as_its_own_extension_instruction() {
+        let base = CompleteTerminal::new_server(80, 24);
+        let mut server = base.clone();
+        server.set_cooked_echo(true);
+        assert!(server != base, "a mode change is a new state");
+        let d = server.diff_from(&base);
+        let msg = HostMessage::decode(d.as_slice()).expect("decode");
+        assert_eq!(msg.instruction.len(), 1);
+        let only = &msg.instruction[0];
+        assert!(only.hostbytes.is_none() && only.resize.is_none() && only.echoack.is_none());
+        // Field 1001, length-delimited: what a stock client keeps as an
+        // unknown extension.
+        assert_eq!(d, [0x0a, 0x05, 0xca, 0x3e, 0x02, 0x08, 0x01]);
+        let mut client = CompleteTerminal::new(80, 24);
+        client.apply(&d).expect("apply");
+        assert!(client.cooked_echo());
+        let d = base.diff_from(&server);
+        client.apply(&d).expect("apply");
+        assert!(!client.cooked_echo());
+    }
 
     #[test]
     fn diff_then_apply_reproduces_the_screen() {
@@ -248,5 +300,56 @@ mod tests {
         client.apply(&s.diff_from(&base)).expect("apply");
         client.apply(&alt.diff_from(&s)).expect("apply");
         assert_eq!(client.framebuffer().screen_text(), "\n");
+    }
+
+    /// Applies `server`'s diff from `base` to a Mosh-exact `client` showing
+    /// `base`; the client must end on the server's screen without answering.
+    fn replay(client: &mut CompleteTerminal, server: &CompleteTerminal, base: &CompleteTerminal) {
+        client.apply(&server.diff_from(base)).expect("apply");
+        assert!(!client.emulator().has_replies());
+        assert_eq!(
+            client.framebuffer().differences(server.framebuffer()),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn replies_go_to_the_pty_and_never_into_a_diff() {
+        let base = CompleteTerminal::new_server(20, 3);
+        let mut s = base.clone();
+        let replies = s.feed(b"ab\x1b[c\x1b[>c\x1b[5n\x1b[6n\x1b[?25$p\x1b[?1049$p");
+        assert_eq!(
+            replies,
+            b"\x1b[?62c\x1b[>1;10;0c\x1b[0n\x1b[1;3R\x1b[?25;1$y\x1b[?1049;2$y".to_vec()
+        );
+        let text = hostbytes(&s.diff_from(&base));
+        assert_eq!(text, "ab");
+        let mut client = CompleteTerminal::new(20, 3);
+        replay(&mut client, &s, &base);
+    }
+
+    #[test]
+    fn leaving_the_alternate_screen_gives_the_shell_screen_back_to_a_stock_client() {
+        // A shell prompt, then what vim does around its session: 1049h,
+        // a scrolling region, a drawn screen with the cursor elsewhere, a
+        // pending wrap on the last column, then 1049l and the next prompt.
+        let base = CompleteTerminal::new_server(20, 4);
+        let mut client = CompleteTerminal::new(20, 4);
+        let mut s = base.clone();
+        s.feed(b"$ vim x\r\n");
+        replay(&mut client, &s, &base);
+        let mut steps: Vec<&[u8]> = vec![
+            b"\x1b[?1049h\x1b[1;4r\x1b[H\x1b[2J~\r\n~\r\n~\x1b[4;1H\"x\" [New]",
+            b"\x1b[1;1Hhello\x1b[4;1H-- INSERT --\x1b[4;20H.",
+            b"\x1b[4;1H\x1b[K\"x\" 1L written\x1b[?1049l",
+            b"$ ",
+        ];
+        for step in steps.drain(..) {
+            let before = s.clone();
+            s.feed(step);
+            replay(&mut client, &s, &before);
+        }
+        assert_eq!(client.framebuffer().screen_text(), "$ vim x\n$\n\n");
+        assert_eq!(client.framebuffer().cursor(), (1, 2));
     }
 }
