@@ -10,7 +10,7 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use super::cell::{Cell, Color, Renditions};
+use super::cell::{Color, Renditions};
 use super::framebuffer::{Framebuffer, Row};
 
 /// What the terminal receiving the bytes can do.
@@ -206,7 +206,7 @@ pub fn new_frame(
         let bg = f.ds.background();
         for r in &mut rows {
             let mut row = (**r).clone();
-            row.cells.resize(width as usize, Cell::blank(bg));
+            row.resize(width as usize, bg);
             *r = Arc::new(row);
         }
     }
@@ -371,8 +371,8 @@ fn put_row(
     wrap: bool,
 ) -> bool {
     let mut frame_x: i32 = 0;
-    let cells = &row.cells;
-    let old_cells = &old_row.cells;
+    let cells = row.cells();
+    let old_cells = old_row.cells();
 
     if wrap && let Some(cell) = cells.first() {
         frame.update_rendition(&cell.renditions, false);

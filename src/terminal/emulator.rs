@@ -247,6 +247,45 @@ impl Term {
         }
     }
 
+    /// `print_char` for each byte of a run of printable ASCII, with the
+    /// same result, but a stretch of the run that fits on the cursor's row
+    /// is written in one go (one copy-on-write check, no per-character
+    /// width lookup or cursor bookkeeping). Whatever the plain case does
+    /// not cover — a pending wrap, insert mode, DEC graphics, a cursor
+    /// outside the origin-mode margins, the right half of a wide character
+    /// under the cursor — goes through `print_char`, one character at a time.
+    fn print_ascii_run(&mut self, run: &[u8]) {
+        let mut rest = run;
+        while let Some((&first, tail)) = rest.split_first() {
+            let fb = &mut self.fb;
+            let ds = &fb.ds;
+            let (row, col) = fb.cursor();
+            let graphics =
+                self.extended && ds.charsets.get(usize::from(ds.shift_out)) == Some(&true);
+            let split_wide =
+                self.extended && col > 0 && fb.cell(row, col - 1).is_some_and(|c| c.wide);
+            if ds.next_print_will_wrap
+                || ds.insert_mode
+                || graphics
+                || split_wide
+                || !ds.cursor_within_limits()
+            {
+                self.print_char(char::from(first));
+                rest = tail;
+                continue;
+            }
+            let n = rest.len().min(fb.width().saturating_sub(col)).max(1);
+            let (now, later) = rest.split_at(n.min(rest.len()));
+            let rend = fb.ds.renditions;
+            if let Some(r) = fb.row_mut(row) {
+                r.write_ascii(col, now, rend);
+            }
+            fb.ds.advance_after_print(now.len() as i32);
+            self.last_graphic = now.last().map(|&b| char::from(b));
+            rest = later;
+        }
+    }
+
     fn tab(&mut self, count: i32) {
         let ds = self.ds();
         let mut col = ds.next_tab(count);
@@ -745,6 +784,10 @@ impl Perform for Term {
         self.print_char(c);
     }
 
+    fn print_ascii(&mut self, run: &[u8]) {
+        self.print_ascii_run(run);
+    }
+
     fn execute(&mut self, c: char) {
         self.control(c as u32);
     }
@@ -1012,5 +1055,132 @@ mod tests {
         let mut m = Emulator::new(1, 1);
         m.feed(&junk);
         assert_eq!(m.framebuffer().width(), 1);
+    }
+
+    /// Forwards everything to the emulator except runs of ASCII, which go
+    /// through `print` one character at a time (the trait's default): the
+    /// slow path the run writer must agree with.
+    struct OneByOne<'a>(&'a mut Term);
+
+    impl Perform for OneByOne<'_> {
+        fn print(&mut self, c: char) {
+            self.0.print(c);
+        }
+        fn execute(&mut self, c: char) {
+            self.0.execute(c);
+        }
+        fn csi_dispatch(&mut self, params: &Params, intermediates: &[u8], fin: char) {
+            self.0.csi_dispatch(params, intermediates, fin);
+        }
+        fn esc_dispatch(&mut self, intermediates: &[u8], fin: char) {
+            self.0.esc_dispatch(intermediates, fin);
+        }
+        fn osc_dispatch(&mut self, data: &[char]) {
+            self.0.osc_dispatch(data);
+        }
+    }
+
+    /// Everything a screen holds apart from row generations (which come
+    /// from a global counter and so differ between two emulators).
+    fn snapshot(e: &Emulator) -> String {
+        let fb = e.framebuffer();
+        let mut out = format!(
+            "{:?}\n{:?} {:?} {:?} {} {:?}\n",
+            fb.ds, fb.window_title, fb.icon_name, fb.clipboard, fb.bell_count, e.term.last_graphic
+        );
+        for r in fb.scrollback().iter().chain(fb.rows()) {
+            assert!(r.clean_tail_is_blank(), "row's blank-tail hint is wrong");
+            out.push_str(&format!("{:?}\n", r.cells()));
+        }
+        out
+    }
+
+    /// Pieces of application output that exercise every branch the ASCII
+    /// run writer hands back to `print_char`.
+    fn piece() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        let fixed: Vec<&'static [u8]> = vec![
+            b"\r",
+            b"\n",
+            b"\r\n",
+            b"\x08",
+            b"\t",
+            "中".as_bytes(),
+            "\u{301}".as_bytes(),
+            "é".as_bytes(),
+            b"\x1b[4h",
+            b"\x1b[4l",
+            b"\x1b[?7l",
+            b"\x1b[?7h",
+            b"\x1b[?6h",
+            b"\x1b[?6l",
+            b"\x1b[2;4r",
+            b"\x1b[r",
+            b"\x1b[31;42m",
+            b"\x1b[0m",
+            b"\x1b[44m",
+            b"\x1b[K",
+            b"\x1b[1K",
+            b"\x1b[2J",
+            b"\x1b[L",
+            b"\x1b[2M",
+            b"\x1b[P",
+            b"\x1b[@",
+            b"\x1b[S",
+            b"\x1b[2T",
+            b"\x1bM",
+            b"\x1bD",
+            b"\x1bE",
+            b"\x1b(0",
+            b"\x1b(B",
+            b"\x1b)0",
+            b"\x0e",
+            b"\x0f",
+            b"\x1b[?1049h",
+            b"\x1b[?1049l",
+            b"\x1b[?47h",
+            b"\x1b[?47l",
+            b"\x1b[3b",
+            b"\x1b7",
+            b"\x1b8",
+            b"\x1b[?3h",
+            b"\x1bc",
+            b"\x1b[X",
+            b"\x1b[2X",
+            b"\x7f",
+            b"\x1b#8",
+        ];
+        prop_oneof![
+            3 => proptest::collection::vec(0x20u8..0x7f, 0..40),
+            1 => (1u8..8, 1u8..14).prop_map(|(r, c)| format!("\x1b[{r};{c}H").into_bytes()),
+            2 => proptest::sample::select(fixed).prop_map(|b| b.to_vec()),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+        /// Writing runs of ASCII in one go leaves exactly the screen (cells,
+        /// cursor, pen, modes, scrollback) that printing them one by one does.
+        #[test]
+        fn ascii_runs_match_printing_one_by_one(
+            extended in proptest::bool::ANY,
+            cols in 1usize..13,
+            rows in 1usize..7,
+            pieces in proptest::collection::vec(piece(), 0..60),
+            resize_at in 0usize..60,
+            new_size in (1usize..13, 1usize..7),
+        ) {
+            let make = |c, r| if extended { Emulator::new_extended(c, r) } else { Emulator::new(c, r) };
+            let (mut fast, mut slow) = (make(cols, rows), make(cols, rows));
+            for (i, p) in pieces.iter().enumerate() {
+                if i == resize_at {
+                    fast.resize(new_size.0, new_size.1);
+                    slow.resize(new_size.0, new_size.1);
+                }
+                fast.feed(p);
+                slow.parser.advance(&mut OneByOne(&mut slow.term), p);
+                proptest::prop_assert_eq!(snapshot(&fast), snapshot(&slow));
+            }
+        }
     }
 }

@@ -16,12 +16,21 @@ fn next_gen() -> u64 {
 /// One screen row. Rows are shared between framebuffer copies and copied on write.
 #[derive(Debug, Clone)]
 pub struct Row {
-    /// The cells, exactly `width` of them.
-    pub cells: Vec<Cell>,
+    /// The cells, exactly `width` of them (private so that every write
+    /// keeps `clean_from` honest).
+    cells: Vec<Cell>,
     /// Identity of the row's content lineage: new for every blank row made,
     /// kept by edits. Two rows are "the same row" for the scroll detection
     /// of the display diff only if their generations match.
     pub generation: u64,
+    /// Every cell from this index on is `Cell::blank(clean_bg)`. A line
+    /// feed recycles the row that scrolled off as the new bottom row, and
+    /// `reset` then only has to erase the few cells a line of output
+    /// actually wrote instead of the whole width: that erase was the
+    /// largest single cost of bulk output.
+    clean_from: usize,
+    /// The background of the known-blank tail.
+    clean_bg: Color,
 }
 
 impl PartialEq for Row {
@@ -36,6 +45,38 @@ impl Row {
         Row {
             cells: vec![Cell::blank(bg); width],
             generation: next_gen(),
+            clean_from: 0,
+            clean_bg: bg,
+        }
+    }
+
+    /// The cells, left to right.
+    pub fn cells(&self) -> &[Cell] {
+        &self.cells
+    }
+
+    /// The cells for writing (the whole row then counts as written).
+    pub fn cells_mut(&mut self) -> &mut [Cell] {
+        self.clean_from = self.cells.len();
+        &mut self.cells
+    }
+
+    /// Cell `col` for writing, if it exists.
+    pub fn cell_mut(&mut self, col: usize) -> Option<&mut Cell> {
+        let c = self.cells.get_mut(col)?;
+        self.clean_from = self.clean_from.max(col + 1);
+        Some(c)
+    }
+
+    /// Changes the number of cells; new cells are blank with background `bg`.
+    pub fn resize(&mut self, width: usize, bg: Color) {
+        let old = self.cells.len();
+        self.cells.resize(width, Cell::blank(bg));
+        if width > old && bg != self.clean_bg {
+            // The old blank tail and the new cells differ: trust neither.
+            self.clean_from = width;
+        } else {
+            self.clean_from = self.clean_from.min(width);
         }
     }
 
@@ -46,23 +87,50 @@ impl Row {
 
     /// Sets the soft-wrap flag.
     pub fn set_wrap(&mut self, w: bool) {
-        if let Some(c) = self.cells.last_mut() {
+        let len = self.cells.len();
+        if let Some(c) = self.cells.last_mut()
+            && c.wrap != w
+        {
             c.wrap = w;
+            self.clean_from = len;
         }
     }
 
     /// Erases every cell and gives the row a new generation.
     pub fn reset(&mut self, bg: Color) {
         self.generation = next_gen();
-        for c in &mut self.cells {
-            c.reset(bg);
+        let dirty = if bg == self.clean_bg {
+            self.clean_from.min(self.cells.len())
+        } else {
+            self.cells.len()
+        };
+        let blank = Cell::blank(bg);
+        for c in self.cells.iter_mut().take(dirty) {
+            *c = blank.clone();
         }
+        self.clean_from = 0;
+        self.clean_bg = bg;
+    }
+
+    /// Writes printable ASCII (each byte one narrow cell with `rend`)
+    /// from column `col`; bytes past the last column are dropped.
+    pub(crate) fn write_ascii(&mut self, col: usize, text: &[u8], rend: Renditions) {
+        let Some(dst) = self.cells.get_mut(col..) else {
+            return;
+        };
+        let n = dst.len().min(text.len());
+        for (cell, &b) in dst.iter_mut().zip(text) {
+            *cell = Cell::from_char(char::from(b), rend, false);
+        }
+        self.clean_from = self.clean_from.max(col + n);
     }
 
     fn insert_cell(&mut self, col: usize, bg: Color) {
         if col <= self.cells.len() {
             self.cells.insert(col, Cell::blank(bg));
             self.cells.pop();
+            // The tail moved right by one and a blank of `bg` came in at `col`.
+            self.clean_from = (self.clean_from.max(col) + 1).min(self.cells.len());
         }
     }
 
@@ -70,7 +138,17 @@ impl Row {
         if col < self.cells.len() {
             self.cells.push(Cell::blank(bg));
             self.cells.remove(col);
+            if bg != self.clean_bg {
+                self.clean_from = self.cells.len();
+            }
         }
+    }
+
+    /// Checks the invariant behind the cheap `reset` (tests only).
+    #[cfg(test)]
+    pub(crate) fn clean_tail_is_blank(&self) -> bool {
+        let blank = Cell::blank(self.clean_bg);
+        self.cells.iter().skip(self.clean_from).all(|c| *c == blank)
     }
 }
 
@@ -285,6 +363,27 @@ impl DrawState {
             self.new_grapheme();
             self.next_print_will_wrap = false;
         }
+    }
+
+    /// True when the cursor's row is within the rows it may occupy (the
+    /// margins in origin mode), i.e. printing will not move it.
+    pub(crate) fn cursor_within_limits(&self) -> bool {
+        (self.limit_top()..=self.limit_bottom()).contains(&self.cursor_row)
+    }
+
+    /// The cursor moves of printing `n` narrow characters from the cursor
+    /// along its row (`move_col(1, true, true)` repeated `n` times), for a
+    /// run that ends at or before the last column and starts without a
+    /// pending wrap, with the cursor's row within its limits.
+    pub(crate) fn advance_after_print(&mut self, n: i32) {
+        if n < 1 {
+            return;
+        }
+        self.combining_row = self.cursor_row;
+        self.combining_col = self.cursor_col.saturating_add(n - 1);
+        self.cursor_col = self.cursor_col.saturating_add(n);
+        self.next_print_will_wrap = self.cursor_col >= self.width;
+        self.snap_cursor_to_border();
     }
 
     /// HTS at the cursor.
@@ -637,7 +736,7 @@ impl Framebuffer {
 
     /// Cell at (row, col) for writing, if on screen.
     pub fn cell_mut(&mut self, row: usize, col: usize) -> Option<&mut Cell> {
-        self.row_mut(row).and_then(|r| r.cells.get_mut(col))
+        self.row_mut(row).and_then(|r| r.cell_mut(col))
     }
 
     /// Sets the cell at (row, col); ignored off screen.
@@ -743,13 +842,27 @@ impl Framebuffer {
             return;
         }
         let (n, before, bottom) = (n as usize, before_row as usize, bottom as usize);
-        if bottom + 1 > self.rows.len() {
+        let bg = self.ds.background();
+        let width = self.width();
+        let Some(region) = self.rows.get_mut(before..bottom + 1) else {
             return;
+        };
+        // The rows pushed off the bottom come round to the top as the blank
+        // lines: a rotation of pointers, no allocation.
+        region.rotate_right(n);
+        let mut generation = None;
+        for line in region.iter_mut().take(n) {
+            recycle_blank(line, width, bg);
+            // The inserted blank lines are one row repeated (one
+            // generation), as they always were: the diff's scroll
+            // detection sees the same rows as before.
+            let g = *generation.get_or_insert(line.generation);
+            if line.generation != g
+                && let Some(row) = Arc::get_mut(line)
+            {
+                row.generation = g;
+            }
         }
-        let blank = self.new_row();
-        self.rows.drain(bottom + 1 - n..bottom + 1);
-        self.rows
-            .splice(before..before, std::iter::repeat_n(blank, n));
     }
 
     /// DL (and forward scrolling; `may_save` lets lines leaving the top of
@@ -764,17 +877,24 @@ impl Framebuffer {
             return;
         }
         let (n, r, bottom) = (n as usize, row as usize, bottom as usize);
-        if bottom + 1 > self.rows.len() {
-            return;
-        }
         let bg = self.ds.background();
         let width = self.width();
         let save = may_save && r == 0 && self.scrollback_limit > 0 && self.alternate.is_none();
         let limit = self.scrollback_limit;
-        let mut removed: Vec<Arc<Row>> = self.rows.drain(r..r + n).collect();
+        let Some(region) = self.rows.get_mut(r..bottom + 1) else {
+            return;
+        };
+        // The deleted rows go round to the bottom of the region, where they
+        // become the new blank lines: a rotation of pointers (one line feed
+        // moves 24 pointers, not 24 rows of cells) and no allocation.
+        region.rotate_left(n);
+        let at = region.len() - n;
+        let fresh = region.get_mut(at..).unwrap_or_default();
         if save {
             let sb = Arc::make_mut(&mut self.scrollback);
-            for line in &mut removed {
+            for line in fresh.iter_mut() {
+                // The line enters the scrollback; the oldest one, once the
+                // scrollback is full, takes its place on screen as the blank.
                 let recycled = if sb.len() >= limit {
                     sb.pop_front()
                 } else {
@@ -787,16 +907,9 @@ impl Framebuffer {
                 sb.push_back(line);
             }
         }
-        // Rows leaving the screen (or the scrollback) are reused as the new
-        // blank rows when nobody else holds them: no allocation per line feed.
-        for line in &mut removed {
-            match Arc::get_mut(line) {
-                Some(row) if row.cells.len() == width => row.reset(bg),
-                _ => *line = Arc::new(Row::new(width, bg)),
-            }
+        for line in fresh.iter_mut() {
+            recycle_blank(line, width, bg);
         }
-        let at = bottom + 1 - n;
-        self.rows.splice(at..at, removed);
     }
 
     /// ICH one cell at (row, col).
@@ -874,7 +987,7 @@ impl Framebuffer {
         let last = self.width() - 1;
         for r in &mut self.rows {
             if r.cells.get(last).is_some_and(|c| c.wide)
-                && let Some(c) = Arc::make_mut(r).cells.get_mut(last)
+                && let Some(c) = Arc::make_mut(r).cell_mut(last)
             {
                 c.reset(bg);
             }
@@ -911,6 +1024,15 @@ impl Framebuffer {
     }
 }
 
+/// Makes `line` a blank row of `width` cells with background `bg`, in
+/// place when nobody else holds it (then only its written cells are erased).
+fn recycle_blank(line: &mut Arc<Row>, width: usize, bg: Color) {
+    match Arc::get_mut(line) {
+        Some(row) if row.cells.len() == width => row.reset(bg),
+        _ => *line = Arc::new(Row::new(width, bg)),
+    }
+}
+
 fn resize_rows(
     rows: &mut Vec<Arc<Row>>,
     old_w: usize,
@@ -929,7 +1051,7 @@ fn resize_rows(
     for r in rows.iter_mut().take(kept) {
         let row = Arc::make_mut(r);
         row.set_wrap(false);
-        row.cells.resize(w, Cell::blank(bg));
+        row.resize(w, bg);
     }
 }
 
@@ -959,5 +1081,119 @@ mod tests {
         assert!(!fb.row(0).is_some_and(Row::wrap));
         assert_eq!(fb.height(), 3);
         assert_eq!(fb.row(2).map(|r| r.cells.len()), Some(6));
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Region(i32, i32),
+        Delete(i32, i32, bool),
+        Insert(i32, i32),
+        Pen(u8),
+        Write(usize, usize),
+    }
+
+    fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+        use proptest::prelude::*;
+        prop_oneof![
+            (0i32..6, 0i32..8).prop_map(|(a, b)| Op::Region(a, b)),
+            (-1i32..8, -1i32..5, proptest::bool::ANY).prop_map(|(r, n, s)| Op::Delete(r, n, s)),
+            (-1i32..9, -1i32..5).prop_map(|(r, n)| Op::Insert(r, n)),
+            (0u8..3).prop_map(Op::Pen),
+            (0usize..6, 0usize..5).prop_map(|(r, c)| Op::Write(r, c)),
+        ]
+    }
+
+    /// Text (`.` for an empty cell) and first cell's background of a row.
+    fn look(r: &Row) -> (String, Color) {
+        let text: String = r
+            .cells()
+            .iter()
+            .map(|c| {
+                if c.is_empty() {
+                    ".".to_string()
+                } else {
+                    c.contents().to_string()
+                }
+            })
+            .collect();
+        (text, r.cells()[0].renditions.bg)
+    }
+
+    proptest::proptest! {
+        /// Scrolling by rotating rows (and recycling them, erasing only
+        /// what was written) gives the lines, blank backgrounds and
+        /// scrollback of the plain remove-and-insert model of DL/IL.
+        #[test]
+        fn line_insert_and_delete_match_a_plain_model(
+            ops in proptest::collection::vec(op(), 0..80),
+            limit in 0usize..4,
+        ) {
+            let (w, h) = (5usize, 6usize);
+            let blank = ".".repeat(w);
+            let mut fb = Framebuffer::new(w, h);
+            fb.scrollback_limit = limit;
+            let mut model: Vec<(String, Color)> = vec![(blank.clone(), Color::Default); h];
+            let mut sb: Vec<(String, Color)> = Vec::new();
+            let mut label = 0u8;
+            for op in ops {
+                let (top, bottom) = (fb.ds.scroll_top, fb.ds.scroll_bottom);
+                let bg = fb.ds.background();
+                match op {
+                    Op::Region(a, b) => fb.ds.set_scrolling_region(a, b),
+                    Op::Pen(k) => {
+                        fb.ds.renditions.bg = if k == 0 { Color::Default } else { Color::Indexed(k) };
+                    }
+                    Op::Write(r, c) => {
+                        label = (label + 1) % 26;
+                        let ch = char::from(b'a' + label);
+                        fb.set_cell(r, c, Cell::with_text(&ch.to_string(), Renditions::default()));
+                        let m = &mut model[r];
+                        m.0.replace_range(c..c + 1, &ch.to_string());
+                        if c == 0 {
+                            m.1 = Color::Default;
+                        }
+                    }
+                    Op::Delete(row, count, save) => {
+                        fb.delete_lines(row, count, save);
+                        let n = (bottom + 1 - row).min(count);
+                        if row >= top && row <= bottom && n > 0 {
+                            let (r, n, b) = (row as usize, n as usize, bottom as usize);
+                            let gone: Vec<_> = model.drain(r..r + n).collect();
+                            if save && r == 0 && limit > 0 {
+                                for g in gone {
+                                    sb.push(g);
+                                    if sb.len() > limit {
+                                        sb.remove(0);
+                                    }
+                                }
+                            }
+                            for _ in 0..n {
+                                model.insert(b + 1 - n, (blank.clone(), bg));
+                            }
+                        }
+                    }
+                    Op::Insert(before, count) => {
+                        fb.insert_line(before, count);
+                        let n = (bottom + 1 - before).min(count);
+                        if before >= top && before <= bottom + 1 && n > 0 {
+                            let (r, n, b) = (before as usize, n as usize, bottom as usize);
+                            model.drain(b + 1 - n..b + 1);
+                            for _ in 0..n {
+                                model.insert(r, (blank.clone(), bg));
+                            }
+                        }
+                    }
+                }
+                let got: Vec<_> = fb.rows().iter().map(|r| look(r)).collect();
+                proptest::prop_assert_eq!(&got, &model);
+                let got_sb: Vec<_> = fb.scrollback().iter().map(|r| look(r).0).collect();
+                let want_sb: Vec<_> = sb.iter().map(|m| m.0.clone()).collect();
+                proptest::prop_assert_eq!(got_sb, want_sb);
+                for r in fb.rows().iter().chain(fb.scrollback()) {
+                    proptest::prop_assert!(r.clean_tail_is_blank());
+                    proptest::prop_assert_eq!(r.cells().len(), w);
+                }
+            }
+        }
     }
 }

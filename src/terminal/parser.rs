@@ -74,6 +74,14 @@ fn parse_value(seg: &[u8]) -> i32 {
 pub trait Perform {
     /// A printable character (code point ≥ 0x20, including DEL and ≥ U+00A0).
     fn print(&mut self, c: char);
+    /// A run of printable ASCII (0x20–0x7E) met in the ground state: exactly
+    /// `print` for each byte, which is what the default does. An emulator
+    /// overrides it to write a whole run into a row at once.
+    fn print_ascii(&mut self, run: &[u8]) {
+        for &b in run {
+            self.print(char::from(b));
+        }
+    }
     /// A C0 or C1 control to execute.
     fn execute(&mut self, c: char);
     /// A complete CSI sequence: collected intermediates/private markers and the final.
@@ -184,9 +192,7 @@ impl Parser {
                     while i < bytes.len() && (0x20..0x7F).contains(&bytes[i]) {
                         i += 1;
                     }
-                    for &c in &bytes[start..i] {
-                        p.print(char::from(c));
-                    }
+                    p.print_ascii(&bytes[start..i]);
                     continue;
                 }
                 self.input(p, u32::from(b));
