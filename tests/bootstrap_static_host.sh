@@ -14,8 +14,9 @@ set -eu
 BIN=${1:?usage: $0 STATIC_RMOSH}
 BIN=$(readlink -f "$BIN")
 [ "$(id -u)" = 0 ] || { echo "must run as root (sshd, chroot, mounts)"; exit 1; }
-for p in /usr/sbin/sshd /bin/busybox /usr/bin/script /usr/bin/unshare /usr/bin/ssh-keygen; do
-    [ -x "$p" ] || { echo "missing $p"; exit 1; }
+for p in /usr/sbin/sshd:openssh-server /bin/busybox:busybox-static /usr/bin/script:bsdutils \
+         /usr/bin/unshare:util-linux /usr/bin/ssh-keygen:openssh-client /usr/bin/python3:python3; do
+    [ -x "${p%%:*}" ] || { echo "missing ${p%%:*} (apt-get install ${p#*:})"; exit 1; }
 done
 # The host must be reachable without the C library: refuse a dynamic binary.
 if ! LC_ALL=C ldd "$BIN" 2>&1 | grep -q "not a dynamic executable"; then
