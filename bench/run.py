@@ -230,6 +230,45 @@ def case_latency(impl, cfg):
     return out
 
 
+def shell_typing_text(n_keys, line_len):
+    """Like typing_text, but every line starts with `#`, so the shell
+    treats it as a comment and prints nothing but its next prompt."""
+    keys = bytearray(typing_text(n_keys, line_len))
+    start = True
+    for i, k in enumerate(keys):
+        if start and k != ord("\r"):
+            keys[i] = ord("#")
+        start = k == ord("\r")
+    return bytes(keys)
+
+
+def case_latency_shell(impl, cfg):
+    """The same typing into an interactive bash (readline: the shell, not
+    the kernel, echoes; every Enter prints a new prompt), adaptive mode."""
+    out = {}
+    keys = shell_typing_text(cfg.keys, cfg.line_len)
+    env = dict(SHELL_ENV, INPUTRC="/dev/null")
+    for link, args in LINKS.items():
+        relay = None if link == "loopback" else cfg.relay
+        s = Session(
+            impl,
+            ["bash", "--norc", "--noprofile", "-i"],
+            relay_bin=relay,
+            relay_args=args + ["--seed", "7"],
+            client_env={"MOSH_PREDICTION_DISPLAY": "adaptive"},
+            server_env=env,
+        )
+        try:
+            if s.client.wait_for(PROMPT, 15) is None:
+                raise RuntimeError(f"{impl.name}: no bash prompt")
+            s.client.pump(0.5)
+            samples = measure_typing(s.client, keys, cfg.key_interval)
+        finally:
+            s.close()
+        out.update(latency_summary(samples, f"bash keys {link}, adaptive:"))
+    return out
+
+
 def case_startup(impl, cfg):
     times = []
     for _ in range(cfg.reps_startup):
@@ -343,6 +382,7 @@ CASES = {
     "bulk-seq": lambda impl, cfg: case_bulk(impl, cfg, "seq 1 2000000", b"seq 1 2000000"),
     "bulk-cat": lambda impl, cfg: case_bulk(impl, cfg, "cat 20 MB file", b"cat " + cfg.text_file.encode()),
     "latency": case_latency,
+    "latency-shell": case_latency_shell,
     "startup": case_startup,
     "idle": case_idle,
     "roaming": case_roaming,

@@ -79,6 +79,81 @@ fn debian_session(client: Option<&str>) {
     assert!(all.contains("server=/usr/bin/mosh-server"), "{all}");
 }
 
+/// Invoked as `mosh`, with the wrapper's options: once through an external
+/// `--ssh` command (the escape hatch), once through the built-in SSH with a
+/// Host alias from ~/.ssh/config; both run whole sessions on Debian's server.
+#[test]
+fn mosh_wrapper_runs_sessions_with_external_and_builtin_ssh() {
+    require("mosh-server");
+    require("ssh");
+    let s = Sshd::start("e2e-wrapper", "SetEnv PATH=/usr/bin:/bin");
+    s.trust_host_key();
+    let mosh = s.path("mosh");
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_rmosh"), &mosh).expect("symlink");
+    let mosh = mosh.display().to_string();
+    let ssh = format!(
+        "ssh -F {} -p {} -i {} -o UserKnownHostsFile={} -o BatchMode=yes",
+        s.path("empty_config").display(),
+        s.port,
+        s.path("user_key").display(),
+        s.path("known_hosts").display()
+    );
+    let udp = support::ports::free_udp_port().to_string();
+    let tail = ["--", "sh", "-c", MARKER_AND_SERVER].map(String::from);
+    let mut external = vec![
+        mosh.clone(),
+        format!("--ssh={ssh}"),
+        "--predict=never".into(),
+        "--family=inet".into(),
+        "--bind-server=ssh".into(),
+        "--no-init".into(),
+        "-p".into(),
+        udp,
+        "127.0.0.1".into(),
+    ];
+    external.extend(tail.iter().cloned());
+    let mut c = connect_in_pty(&s, &external);
+    c.env("RMOSH_TIMING", "1");
+    let out = run_with_timeout(c, Duration::from_secs(30));
+    let all = describe(&out);
+    assert!(out.status.success(), "{all}");
+    assert!(all.contains("bootstrap-marker-42"), "{all}");
+    assert!(all.contains("server=/usr/bin/mosh-server"), "{all}");
+    // The external ssh logged in, not the built-in one (whose phases would show).
+    assert!(all.contains("rmosh-timing: "), "{all}");
+    assert!(!all.contains("authenticated"), "{all}");
+
+    std::fs::write(
+        s.path("home/.ssh/config"),
+        format!(
+            "Host wrapped\n  HostName 127.0.0.1\n  Port {}\n  IdentityFile {}\n  UserKnownHostsFile {}\n",
+            s.port,
+            s.path("user_key").display(),
+            s.path("known_hosts").display()
+        ),
+    )
+    .expect("write ~/.ssh/config");
+    let mut builtin = vec![mosh, "-a".into(), "-4".into(), "wrapped".into()];
+    builtin.extend(tail.iter().cloned());
+    let mut c = connect_in_pty(&s, &builtin);
+    c.env("RMOSH_TIMING", "1");
+    let out = run_with_timeout(c, Duration::from_secs(30));
+    let all = describe(&out);
+    assert!(
+        all.contains("rmosh-timing: ") && all.contains(" authenticated"),
+        "{all}"
+    );
+    assert!(out.status.success(), "{all}");
+    assert!(all.contains("bootstrap-marker-42"), "{all}");
+    assert!(all.contains("server=/usr/bin/mosh-server"), "{all}");
+    assert_eq!(
+        s.log().matches("Accepted publickey").count(),
+        2,
+        "{}",
+        s.log()
+    );
+}
+
 /// Where self-deploy puts this version, relative to the remote home.
 fn deployed_relative() -> String {
     format!(".local/share/rmosh/bin/rmosh-{}", env!("CARGO_PKG_VERSION"))

@@ -30,6 +30,7 @@ fn key_auth_accept_new_records_the_host() {
         .arg("-i")
         .arg(s.path("user_key"))
         .args(["-o", "StrictHostKeyChecking=accept-new"])
+        .env("RMOSH_TIMING", "1")
         .args(["127.0.0.1", "--", "echo", "marker"]);
     let out = run_with_timeout(c, LIMIT);
     assert_handed_off(&s, &out);
@@ -43,6 +44,10 @@ fn key_auth_accept_new_records_the_host() {
         std::fs::read_to_string(s.path("client.predict")).unwrap_or_default(),
         "adaptive"
     );
+    // A key to offer: no "none" round trip before it.
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("auth publickey answered"), "{err}");
+    assert!(!err.contains("auth none answered"), "{err}");
 }
 
 #[test]
@@ -121,6 +126,7 @@ fn password_auth() {
     c.args(s.std_args())
         .args(["-l", TEST_USER])
         .env("ANSWER_PASSWORD", TEST_PASSWORD)
+        .env("RMOSH_TIMING", "1")
         .args(["127.0.0.1", "--", "true"]);
     let out = run_with_timeout(c, LIMIT);
     assert_handed_off(&s, &out);
@@ -135,6 +141,13 @@ fn password_auth() {
             .contains(&format!("Accepted password for {TEST_USER}")),
         "{}",
         s.log()
+    );
+    // With no key to offer, "none" comes first to learn the methods (as in
+    // OpenSSH); the phase log shows it, which makes the key test's check meaningful.
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("auth none answered"),
+        "{}",
+        describe(&out)
     );
 }
 

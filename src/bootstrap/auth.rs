@@ -128,6 +128,33 @@ fn load_key(path: &Path, batch: bool) -> Result<PrivateKey, String> {
     }
 }
 
+/// Whether an agent or an existing identity file may hold a key for this host.
+fn has_key_to_offer(cfg: &HostConfig) -> bool {
+    let agent = match &cfg.identity_agent {
+        IdentityAgent::None => false,
+        IdentityAgent::Environment => {
+            std::env::var_os("SSH_AUTH_SOCK").is_some_and(|s| !s.is_empty())
+        }
+        IdentityAgent::Socket(_) => true,
+    };
+    agent || cfg.identity_files.iter().any(|f| f.exists())
+}
+
+/// The "none" method: succeeds on servers that need no authentication, and
+/// otherwise tells which methods remain.
+async fn try_none<H: Handler>(
+    handle: &mut Handle<H>,
+    user: &str,
+    log: &mut Attempts,
+) -> Result<bool, String> {
+    let r = handle
+        .authenticate_none(user)
+        .await
+        .map_err(|e| format!("authentication failed: {e}"))?;
+    super::timing::mark("auth none answered");
+    Ok(log.note(&r))
+}
+
 /// Authenticates as `cfg.user`, or explains why not.
 pub async fn authenticate<H: Handler>(
     handle: &mut Handle<H>,
@@ -135,12 +162,12 @@ pub async fn authenticate<H: Handler>(
 ) -> Result<(), String> {
     let user = cfg.user.clone();
     let mut log = Attempts::default();
-    let r = handle
-        .authenticate_none(&user)
-        .await
-        .map_err(|e| format!("authentication failed: {e}"))?;
-    super::timing::mark("auth none answered");
-    if log.note(&r) {
+    // OpenSSH asks for "none" first to learn the methods; with a key to offer
+    // that round trip buys nothing on the usual path, so "none" is deferred
+    // until the keys have failed (still before any prompt, so a server that
+    // accepts "none" never makes us ask for a password).
+    let none_first = !(cfg.pubkey_authentication && has_key_to_offer(cfg));
+    if none_first && try_none(handle, &user, &mut log).await? {
         return Ok(());
     }
     let best = handle.best_supported_rsa_hash().await.ok().flatten();
@@ -198,6 +225,10 @@ pub async fn authenticate<H: Handler>(
                 return Ok(());
             }
         }
+    }
+
+    if !none_first && try_none(handle, &user, &mut log).await? {
+        return Ok(());
     }
 
     if cfg.kbd_interactive_authentication

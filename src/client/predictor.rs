@@ -41,6 +41,11 @@ impl Predictor {
         self.engine.set_echo_ack(n);
     }
 
+    /// The server's report that its pty is in cooked-echo mode.
+    pub fn set_cooked_echo(&mut self, on: bool) {
+        self.engine.set_cooked_echo(on);
+    }
+
     /// The transport's send interval in ms.
     pub fn set_send_interval(&mut self, ms: u64) {
         self.engine.set_send_interval(ms);

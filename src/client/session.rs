@@ -263,6 +263,10 @@ async fn run(config: ClientConfig) -> Outcome {
         CompleteTerminal::new(usize::from(cols), usize::from(rows)),
         now,
     );
+    // A keystroke goes out in the same loop turn that read it: Mosh's
+    // client waits 1 ms to batch, but a read from the tty already holds
+    // everything typed so far, and the send interval still paces bursts.
+    conn.set_send_delay(Duration::ZERO);
     conn.current_state_mut()
         .push_resize(i32::from(cols), i32::from(rows));
     let escape = EscapeFilter::new(config.escape.clone());
@@ -500,6 +504,8 @@ impl Session {
             .set_send_interval(u64::try_from(self.conn.send_interval().as_millis()).unwrap_or(250));
         self.prediction
             .set_echo_ack(self.conn.remote_state().echo_ack());
+        self.prediction
+            .set_cooked_echo(self.conn.remote_state().cooked_echo());
     }
 
     /// Handles one read from the tty; `Ok(true)` means leave now.

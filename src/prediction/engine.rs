@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use super::conditional::{CursorMove, OverlayRow, Validity};
+use super::cooked::CookedLines;
 use super::evidence::{Anchor, EchoEvidence, prompt_at, row_shows_prompt};
 use super::keys::{Key, KeyParser};
 use super::mode::{DisplayPreference, Policy, PredictionConfig};
@@ -69,6 +70,8 @@ pub struct PredictionEngine<C> {
     /// older than one of them cannot be judged once the echo ack covers it
     /// (the later key may have changed the cell legitimately).
     unpredicted: Vec<u64>,
+    /// Harmless-Enter evidence while the server's pty is in cooked-echo mode.
+    cooked: CookedLines,
     stats: PredictionStats,
 }
 
@@ -97,6 +100,7 @@ impl<C: PredictCell> PredictionEngine<C> {
             line_start: None,
             unpredicted_frame: 0,
             unpredicted: Vec::new(),
+            cooked: CookedLines::default(),
             stats: PredictionStats::default(),
         }
     }
@@ -124,6 +128,17 @@ impl<C: PredictCell> PredictionEngine<C> {
     /// Newest client state number acknowledged as acted upon (§6.3 echo ack).
     pub fn set_echo_ack(&mut self, n: u64) {
         self.late_acked = n;
+    }
+
+    /// The server's report that its pty is in settled cooked-echo mode
+    /// (rmosh's `tty_mode` extension; always false from a stock server).
+    pub fn set_cooked_echo(&mut self, on: bool) {
+        if self.cooked.set_cooked(on) && self.rmosh() {
+            // Whatever is typed from now on may not be echoed (a password
+            // prompt turns echo off): it starts a hidden epoch, even after
+            // an Enter that was trusted.
+            self.become_tentative();
+        }
     }
 
     /// The sender's `send_interval` in ms (`ceil(SRTT/2)` clamped 20..=250).
@@ -160,6 +175,7 @@ impl<C: PredictCell> PredictionEngine<C> {
         self.anchor = None;
         self.early_anchor = None;
         self.line_start = None;
+        self.cooked.forget();
         self.mark_unpredicted(self.last_input_frame);
         self.become_tentative();
     }
@@ -279,6 +295,11 @@ impl<C: PredictCell> PredictionEngine<C> {
             self.note_epoch_start(fb);
         }
         match key {
+            Key::Print(ch) if is_narrow(ch) => self.cooked.printable(ch),
+            Key::CarriageReturn => {}
+            _ => self.cooked.forget(),
+        }
+        match key {
             Key::Print(ch) => {
                 if !is_narrow(ch) {
                     self.init_cursor(fb);
@@ -323,9 +344,23 @@ impl<C: PredictCell> PredictionEngine<C> {
                 }
             }
             Key::CarriageReturn => {
-                self.become_tentative();
+                // In cooked-echo mode, once an Enter of this stretch was
+                // proven harmless (nothing but the newline came of it), the
+                // next one does not start a hidden epoch: what is typed after
+                // it is echoed by the kernel like the line before.
+                // Not on the bottom row: a scroll is not predicted.
+                let trusted = rmosh
+                    && self.cooked.enter_trusted()
+                    && self.predicted_cursor(fb).0 + 1 < fb.height();
+                if !trusted {
+                    self.become_tentative();
+                }
                 self.newline_carriage_return(fb, now);
                 self.line_start = None;
+                if rmosh {
+                    let row = self.cursor_pos().0;
+                    self.cooked.enter(self.frame_sent + 1, row);
+                }
             }
             Key::Other => self.become_tentative(),
         }
@@ -702,6 +737,11 @@ impl<C: PredictCell> PredictionEngine<C> {
         let active = self.active();
         self.triggers.update(self.send_interval, active);
 
+        if self.rmosh() && self.cooked.judge(fb, self.late_acked) {
+            // Enter had an effect beyond the newline: typing from now on
+            // starts a hidden epoch (what was shown is judged as usual).
+            self.become_tentative();
+        }
         let height = fb.height();
         self.rows.retain(|r| r.row < height);
         let experimental = self.experimental();
@@ -1431,6 +1471,146 @@ mod tests {
             r.e.stats().confirmed,
             0,
             "not before the server has the key"
+        );
+    }
+
+    /// A cooked-echo pty (`cat`): the server's screen starts empty.
+    fn cooked_rig() -> Rig {
+        let mut r = rig();
+        r.fb = Grid::new(4, 10);
+        r.e.set_cooked_echo(true);
+        r.frame(0);
+        r
+    }
+
+    /// The kernel echoes Enter as CR LF.
+    fn echo_newline(fb: &mut Grid) {
+        fb.cursor = (fb.cursor.0 + 1, 0);
+    }
+
+    #[test]
+    fn cooked_echo_trusts_enter_once_one_was_harmless() {
+        let mut r = cooked_rig();
+        r.typed("a");
+        assert_eq!(r.shown().text(0), "", "a new session starts hidden");
+        r.fb.type_str("a");
+        r.frame(1);
+        r.typed("\r");
+        r.typed("b");
+        assert_eq!(r.shown().text(1), "", "the first Enter is not trusted");
+        echo_newline(&mut r.fb);
+        r.fb.type_str("b");
+        r.frame(3);
+        assert_eq!(r.shown().text(1), "b");
+        // That Enter left nothing but the newline: the next one is trusted.
+        r.typed("\r");
+        r.typed("c");
+        let g = r.shown();
+        assert_eq!(g.text(2), "c", "shown at once after a trusted Enter");
+        assert_eq!(g.cursor, (2, 1));
+        echo_newline(&mut r.fb);
+        r.fb.type_str("c");
+        r.frame(5);
+        assert_eq!(r.e.stats().shown_mispredictions, 0);
+    }
+
+    #[test]
+    fn without_the_servers_cooked_echo_report_enter_starts_a_hidden_epoch() {
+        let mut r = cooked_rig();
+        r.e.set_cooked_echo(false);
+        r.typed("a");
+        r.fb.type_str("a");
+        r.frame(1);
+        for (i, k) in ["\r", "b", "\r", "c"].iter().enumerate() {
+            r.typed(k);
+            if *k == "\r" {
+                echo_newline(&mut r.fb);
+            } else {
+                assert_eq!(r.shown().text(r.fb.cursor.0), "", "key {i} hidden");
+                r.fb.type_str(k);
+            }
+            r.frame(r.sent);
+        }
+    }
+
+    /// `read name; read -s -p 'Pass: ' pw` after a harmless line: the
+    /// password, typed once the prompt is on screen, is never drawn.
+    #[test]
+    fn password_typed_after_the_prompt_is_never_drawn_even_after_trusted_enters() {
+        let mut r = cooked_rig();
+        r.typed("a");
+        r.fb.type_str("a");
+        r.frame(1);
+        r.typed("\r");
+        echo_newline(&mut r.fb);
+        r.frame(2);
+        r.typed("b");
+        r.fb.type_str("b");
+        r.frame(3);
+        // Trusted Enter: the application prints a prompt and turns echo off.
+        r.typed("\r");
+        echo_newline(&mut r.fb);
+        r.fb.type_str("Pass: ");
+        r.e.set_cooked_echo(false);
+        r.frame(3);
+        for k in "secret".chars() {
+            r.typed(&k.to_string());
+            let g = r.shown();
+            assert_eq!(g.text(2), "Pass:", "after {k:?}");
+            assert_eq!(g.text(3), "", "after {k:?}");
+            r.later(300);
+            r.frame(r.sent);
+        }
+    }
+
+    /// sudo: a command typed at a line editor (no cooked echo), Enter, the
+    /// shell restores cooked mode (reported) before sudo turns echo off and
+    /// prints its prompt; a password typed before or after the prompt is
+    /// never drawn.
+    #[test]
+    fn sudo_like_password_is_never_drawn() {
+        let mut r = rig();
+        r.fb.type_str("sudo ls");
+        r.frame(0);
+        r.typed("\r");
+        echo_newline(&mut r.fb);
+        r.e.set_cooked_echo(true);
+        r.frame(1);
+        // Typed ahead while sudo starts up, in cooked-echo mode.
+        r.typed("p");
+        assert!(!r.shown().text(1).contains('p'));
+        r.fb.type_str("[sudo]: ");
+        r.e.set_cooked_echo(false);
+        r.frame(2);
+        for k in ["w", "d", "\r"] {
+            r.typed(k);
+            let g = r.shown();
+            assert_eq!(g.text(1), "[sudo]:", "nothing drawn after the prompt");
+            r.later(300);
+            r.frame(r.sent);
+        }
+        assert_eq!(r.e.stats().shown_mispredictions, 0);
+    }
+
+    #[test]
+    fn enter_on_the_bottom_row_is_never_trusted() {
+        let mut r = cooked_rig();
+        r.fb.cursor = (2, 0);
+        r.typed("a");
+        r.fb.type_str("a");
+        r.frame(1);
+        r.typed("\r");
+        echo_newline(&mut r.fb);
+        r.frame(2);
+        r.typed("b");
+        assert_eq!(r.shown().text(3), "", "first Enter: hidden");
+        r.fb.type_str("b");
+        r.frame(3);
+        r.typed("\r");
+        r.typed("c");
+        assert!(
+            !r.shown().text(3).contains('c'),
+            "a scroll is not predicted"
         );
     }
 }

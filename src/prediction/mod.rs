@@ -5,6 +5,7 @@
 //! frame and the echo ack. How it improves on Mosh is in docs/prediction.md.
 
 pub mod conditional;
+pub mod cooked;
 pub mod engine;
 pub mod evidence;
 pub mod framebuffer;

@@ -8,6 +8,7 @@
 //! is updated in place; the SSP sender diffs whatever is newest when its
 //! timer fires, so intermediate frames are skipped, never queued.
 
+use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -32,6 +33,7 @@ use crate::terminal::keyboard::UserInputTranslator;
 use crate::transport::connection::{Connection, Side};
 use crate::transport::echo_ack::EchoAckTracker;
 use crate::transport::key::Base64Key;
+use crate::transport::sender::SERVER_SEND_MINDELAY;
 
 /// Most pty bytes consumed per loop turn (Mosh reads 16 KiB per select).
 pub const PTY_READ_BUDGET: usize = 64 * 1024;
@@ -130,6 +132,143 @@ struct Logic {
     attached_to: Option<SocketAddr>,
     utmp: UtmpState,
     network_errors: u32,
+    pacing: EchoPacing,
+}
+
+/// Printable keystrokes written to the pty more than this long ago are no
+/// longer expected to come back as their echo.
+const ECHO_EXPECT_WINDOW: Duration = Duration::from_millis(50);
+/// Most keystrokes remembered as expected echo.
+const ECHO_EXPECT_MAX: usize = 256;
+/// After application output (anything but the echo of a keystroke), the
+/// pty's echo mode is reported only once it has been quiet this long: a
+/// program that prints a prompt and then turns echo off (`read -s -p`)
+/// does so within microseconds, so the mode sampled right after the prompt
+/// could still say "echo".
+pub const ECHO_MODE_SETTLE: Duration = Duration::from_millis(5);
+
+/// Frame timing for keystroke echoes, and the settled tty echo mode.
+///
+/// Mosh waits SEND_MINDELAY (8 ms) after any change before sending, to
+/// batch output; that wait is most of its keystroke-to-screen time on a fast
+/// link. Output that is exactly the echo of printable keys just written to
+/// the pty (the kernel's echo in cooked mode, or a line editor appending the
+/// character) is complete as it is, so it is sent at once. Anything else
+/// keeps Mosh's batching, so application output is framed as Mosh frames it.
+#[derive(Debug, Default)]
+struct EchoPacing {
+    /// Printable bytes written to the pty and not yet seen echoed.
+    expect: VecDeque<(u8, Instant)>,
+    /// An unsent change is the echo of keystrokes.
+    pending_echo: bool,
+    /// An unsent change is something else (application output).
+    pending_other: bool,
+    /// When application output (not an echo) last arrived.
+    last_app_output: Option<Instant>,
+    /// The pty was in cooked-echo mode at the last sample, but not settled.
+    unsettled_cooked: bool,
+    /// The newest state number sent (to notice that a send flushed everything).
+    last_sent_num: u64,
+}
+
+impl EchoPacing {
+    /// A keystroke byte was written to the pty at `now`.
+    fn key_written(&mut self, b: u8, now: Instant) {
+        if (0x20..0x7f).contains(&b) {
+            if self.expect.len() >= ECHO_EXPECT_MAX {
+                self.expect.pop_front();
+            }
+            self.expect.push_back((b, now));
+        } else {
+            // Enter, control keys, escape sequences: the reply is not a plain echo.
+            self.expect.clear();
+        }
+    }
+
+    /// Classifies pty output read at `now`: the echo of expected keys, or
+    /// application output.
+    fn output(&mut self, bytes: &[u8], now: Instant) {
+        while self
+            .expect
+            .front()
+            .is_some_and(|&(_, t)| now.saturating_duration_since(t) > ECHO_EXPECT_WINDOW)
+        {
+            self.expect.pop_front();
+        }
+        let is_echo = !bytes.is_empty()
+            && bytes.len() <= self.expect.len()
+            && bytes
+                .iter()
+                .zip(self.expect.iter())
+                .all(|(b, (e, _))| b == e);
+        if is_echo {
+            self.expect.drain(..bytes.len());
+            self.pending_echo = true;
+        } else {
+            self.expect.clear();
+            self.pending_other = true;
+            self.last_app_output = Some(now);
+        }
+    }
+
+    /// SEND_MINDELAY for the next frame.
+    fn send_delay(&self) -> Duration {
+        if self.pending_echo && !self.pending_other {
+            Duration::ZERO
+        } else {
+            SERVER_SEND_MINDELAY
+        }
+    }
+
+    /// The echo mode to report, given the pty's mode sampled at `now`.
+    fn settled_cooked_echo(&mut self, sampled: bool, now: Instant) -> bool {
+        let settled = self
+            .last_app_output
+            .is_none_or(|t| now.saturating_duration_since(t) >= ECHO_MODE_SETTLE);
+        self.unsettled_cooked = sampled && !settled;
+        sampled && settled
+    }
+
+    /// When the echo mode should be sampled again (it is waiting to settle).
+    fn wakeup(&self) -> Option<Instant> {
+        self.unsettled_cooked
+            .then_some(self.last_app_output?)
+            .map(|t| t + ECHO_MODE_SETTLE)
+    }
+
+    /// The sender's newest state number after a transmit: a new number
+    /// means every change so far went out.
+    fn sent(&mut self, num: u64) {
+        if num != self.last_sent_num {
+            self.last_sent_num = num;
+            self.pending_echo = false;
+            self.pending_other = false;
+        }
+    }
+}
+
+/// Whether the pty is in cooked mode with echo, so that the kernel echoes
+/// every printable byte written to it as that byte, and Enter as CR LF.
+fn tty_cooked_echo(fd: i32) -> bool {
+    // SAFETY: termios is plain data, filled by tcgetattr before it is read.
+    let t = unsafe {
+        let mut t: libc::termios = std::mem::zeroed();
+        if libc::tcgetattr(fd, &mut t) != 0 {
+            return false;
+        }
+        t
+    };
+    cooked_echo_flags(t.c_iflag, t.c_oflag, t.c_lflag)
+}
+
+/// The termios flags of [`tty_cooked_echo`].
+fn cooked_echo_flags(iflag: libc::tcflag_t, oflag: libc::tcflag_t, lflag: libc::tcflag_t) -> bool {
+    let on = |f: libc::tcflag_t, bits: libc::tcflag_t| f & bits == bits;
+    on(lflag, libc::ECHO | libc::ICANON)
+        && on(iflag, libc::ICRNL)
+        && iflag & (libc::IGNCR | libc::INLCR | libc::IUCLC) == 0
+        && on(oflag, libc::OPOST | libc::ONLCR)
+        && oflag & (libc::OLCUC | libc::OCRNL) == 0
 }
 
 async fn run(p: SessionParams) -> Option<OwnedFd> {
@@ -185,6 +324,7 @@ async fn run(p: SessionParams) -> Option<OwnedFd> {
         attached_to: None,
         utmp: UtmpState::default(),
         network_errors: 0,
+        pacing: EchoPacing::default(),
     };
     let mut dgram = ServerSocket::recv_buffer();
     let mut pty_buf = vec![0u8; PTY_READ_BUDGET];
@@ -242,6 +382,9 @@ async fn run(p: SessionParams) -> Option<OwnedFd> {
         }
         logic.user_input(now);
         if pty_bytes > 0 && !logic.conn.shutdown_in_progress() {
+            logic
+                .pacing
+                .output(pty_buf.get(..pty_bytes).unwrap_or_default(), now);
             let replies = logic
                 .conn
                 .current_state_mut()
@@ -403,6 +546,9 @@ impl Logic {
         if let Some(t) = self.echo.next_wakeup() {
             wake = wake.min(t);
         }
+        if let Some(t) = self.pacing.wakeup() {
+            wake = wake.min(t.max(now));
+        }
         if self.conn.remote_state_num() == 0 || self.conn.shutdown_in_progress() {
             wake = wake.min(now + Duration::from_millis(IDLE_WAKE_MS));
         }
@@ -466,6 +612,7 @@ impl Logic {
                         .emulator()
                         .application_cursor_keys();
                     self.translator.input(b, app_keys, &mut self.to_pty);
+                    self.pacing.key_written(b, now);
                 }
             }
         }
@@ -497,6 +644,12 @@ impl Logic {
     }
 
     async fn transmit(&mut self, socket: &UdpSocket, now: Instant) {
+        if !self.conn.shutdown_in_progress() {
+            let sampled = tty_cooked_echo(self.master_fd);
+            let cooked = self.pacing.settled_cooked_echo(sampled, now);
+            self.conn.current_state_mut().set_cooked_echo(cooked);
+        }
+        self.conn.set_send_delay(self.pacing.send_delay());
         self.conn.handle_timeout(now);
         while let Some(t) = self.conn.poll_transmit(now) {
             match socket.try_send_to(&t.contents, t.destination) {
@@ -506,6 +659,7 @@ impl Logic {
                 Err(e) => self.network_error(&e).await,
             }
         }
+        self.pacing.sent(self.conn.last_sent_state_num());
     }
 
     async fn network_error(&mut self, e: &io::Error) {
@@ -543,6 +697,97 @@ mod tests {
         let flags: Vec<bool> = plan.iter().map(|(_, f)| *f).collect();
         assert_eq!(flags, vec![false, true, false, true, false, true]);
         assert_eq!(plan.len(), 6);
+    }
+
+    #[test]
+    fn the_echo_of_printable_keys_goes_out_at_once_other_output_is_batched() {
+        let t = Instant::now();
+        let mut p = EchoPacing::default();
+        assert_eq!(p.send_delay(), SERVER_SEND_MINDELAY);
+        p.key_written(b'a', t);
+        p.key_written(b'b', t);
+        p.output(b"a", t);
+        assert_eq!(p.send_delay(), Duration::ZERO, "the echo of a key");
+        p.output(b"b", t);
+        assert_eq!(p.send_delay(), Duration::ZERO);
+        p.sent(1);
+        p.key_written(b'c', t);
+        p.output(b"c\r\nout", t);
+        assert_eq!(p.send_delay(), SERVER_SEND_MINDELAY, "more than the echo");
+        p.sent(2);
+        p.key_written(b'\r', t);
+        p.output(b"\r\n", t);
+        assert_eq!(
+            p.send_delay(),
+            SERVER_SEND_MINDELAY,
+            "Enter's reply is batched"
+        );
+        p.sent(3);
+        p.key_written(b'x', t);
+        p.output(b"x", t + Duration::from_millis(51));
+        assert_eq!(
+            p.send_delay(),
+            SERVER_SEND_MINDELAY,
+            "too late to be the echo"
+        );
+        p.sent(3);
+        assert_eq!(p.send_delay(), SERVER_SEND_MINDELAY, "nothing was sent yet");
+    }
+
+    #[test]
+    fn echo_mode_is_reported_only_once_output_has_settled() {
+        let t = Instant::now();
+        let mut p = EchoPacing::default();
+        assert!(p.settled_cooked_echo(true, t));
+        // A prompt, then (microseconds later) echo off: right after the
+        // prompt the sampled mode may still say "echo".
+        p.output(b"Password: ", t);
+        assert!(!p.settled_cooked_echo(true, t));
+        assert_eq!(p.wakeup(), Some(t + ECHO_MODE_SETTLE));
+        assert!(!p.settled_cooked_echo(false, t + ECHO_MODE_SETTLE));
+        assert_eq!(p.wakeup(), None);
+        assert!(p.settled_cooked_echo(true, t + ECHO_MODE_SETTLE));
+        // The echo of a key does not unsettle it.
+        p.key_written(b'q', t);
+        p.output(b"q", t + ECHO_MODE_SETTLE);
+        assert!(p.settled_cooked_echo(true, t + ECHO_MODE_SETTLE));
+    }
+
+    #[test]
+    fn cooked_echo_mode_is_read_from_a_real_pty() {
+        let (mut master, mut slave) = (0, 0);
+        // SAFETY: out-pointers are valid; name and termios are optional.
+        let rc = unsafe {
+            libc::openpty(
+                &mut master,
+                &mut slave,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                std::ptr::null(),
+            )
+        };
+        assert_eq!(rc, 0);
+        assert!(tty_cooked_echo(master), "a new pty is cooked with echo");
+        // SAFETY: termios is plain data filled by tcgetattr; fds are ours.
+        unsafe {
+            let mut t: libc::termios = std::mem::zeroed();
+            assert_eq!(libc::tcgetattr(slave, &mut t), 0);
+            t.c_lflag &= !libc::ECHO;
+            assert_eq!(libc::tcsetattr(slave, libc::TCSANOW, &t), 0);
+        }
+        assert!(!tty_cooked_echo(master), "echo off on the slave side");
+        // SAFETY: as above.
+        unsafe {
+            let mut t: libc::termios = std::mem::zeroed();
+            assert_eq!(libc::tcgetattr(slave, &mut t), 0);
+            t.c_lflag |= libc::ECHO;
+            t.c_lflag &= !libc::ICANON;
+            assert_eq!(libc::tcsetattr(slave, libc::TCSANOW, &t), 0);
+            assert!(!tty_cooked_echo(master), "raw mode");
+            libc::close(master);
+            libc::close(slave);
+        }
+        assert!(!tty_cooked_echo(-1));
     }
 
     #[test]

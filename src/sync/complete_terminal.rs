@@ -5,7 +5,9 @@ use prost::Message;
 
 use crate::terminal::display::{DisplayCaps, new_frame};
 use crate::terminal::{Emulator, Framebuffer};
-use crate::transport::message::{EchoAck, HostBytes, HostInstruction, HostMessage, ResizeMessage};
+use crate::transport::message::{
+    EchoAck, HostBytes, HostInstruction, HostMessage, ResizeMessage, TtyMode,
+};
 use crate::transport::state::{ApplyError, State};
 
 /// Largest screen a peer may ask for (cells), so a hostile resize cannot
@@ -17,13 +19,18 @@ pub const MAX_CELLS: usize = 4 * 1024 * 1024;
 pub struct CompleteTerminal {
     emulator: Emulator,
     echo_ack: u64,
+    /// The pty's settled cooked-echo state (rmosh extension; a stock server
+    /// never sends it, so it stays false).
+    cooked_echo: bool,
 }
 
 impl PartialEq for CompleteTerminal {
     /// Mosh's equality: framebuffers (rows, title, clipboard, bell count,
     /// display-relevant draw state) and echo ack; never the parser state.
     fn eq(&self, other: &Self) -> bool {
-        self.echo_ack == other.echo_ack && self.framebuffer() == other.framebuffer()
+        self.echo_ack == other.echo_ack
+            && self.cooked_echo == other.cooked_echo
+            && self.framebuffer() == other.framebuffer()
     }
 }
 
@@ -34,6 +41,7 @@ impl CompleteTerminal {
         CompleteTerminal {
             emulator: Emulator::new(cols, rows),
             echo_ack: 0,
+            cooked_echo: false,
         }
     }
 
@@ -43,6 +51,7 @@ impl CompleteTerminal {
         CompleteTerminal {
             emulator: Emulator::new_extended(cols, rows),
             echo_ack: 0,
+            cooked_echo: false,
         }
     }
 
@@ -81,6 +90,17 @@ impl CompleteTerminal {
     pub fn set_echo_ack(&mut self, n: u64) {
         self.echo_ack = self.echo_ack.max(n);
     }
+
+    /// Whether the server said its pty was in settled cooked-echo mode
+    /// (every printable key typed now will be echoed by the kernel).
+    pub fn cooked_echo(&self) -> bool {
+        self.cooked_echo
+    }
+
+    /// Records the pty's settled cooked-echo state (server side).
+    pub fn set_cooked_echo(&mut self, on: bool) {
+        self.cooked_echo = on;
+    }
 }
 
 impl State for CompleteTerminal {
@@ -90,6 +110,14 @@ impl State for CompleteTerminal {
             msg.instruction.push(HostInstruction {
                 echoack: Some(EchoAck {
                     echo_ack_num: Some(self.echo_ack),
+                }),
+                ..Default::default()
+            });
+        }
+        if self.cooked_echo != base.cooked_echo {
+            msg.instruction.push(HostInstruction {
+                tty_mode: Some(TtyMode {
+                    cooked_echo: Some(self.cooked_echo),
                 }),
                 ..Default::default()
             });
@@ -147,6 +175,8 @@ impl State for CompleteTerminal {
                     )));
                 }
                 self.echo_ack = n;
+            } else if let Some(m) = inst.tty_mode {
+                self.cooked_echo = m.cooked_echo.unwrap_or(false);
             }
         }
         Ok(())
@@ -156,6 +186,28 @@ impl State for CompleteTerminal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cooked_echo_travels_as_its_own_extension_instruction() {
+        let base = CompleteTerminal::new_server(80, 24);
+        let mut server = base.clone();
+        server.set_cooked_echo(true);
+        assert!(server != base, "a mode change is a new state");
+        let d = server.diff_from(&base);
+        let msg = HostMessage::decode(d.as_slice()).expect("decode");
+        assert_eq!(msg.instruction.len(), 1);
+        let only = &msg.instruction[0];
+        assert!(only.hostbytes.is_none() && only.resize.is_none() && only.echoack.is_none());
+        // Field 1001, length-delimited: what a stock client keeps as an
+        // unknown extension.
+        assert_eq!(d, [0x0a, 0x05, 0xca, 0x3e, 0x02, 0x08, 0x01]);
+        let mut client = CompleteTerminal::new(80, 24);
+        client.apply(&d).expect("apply");
+        assert!(client.cooked_echo());
+        let d = base.diff_from(&server);
+        client.apply(&d).expect("apply");
+        assert!(!client.cooked_echo());
+    }
 
     #[test]
     fn diff_then_apply_reproduces_the_screen() {

@@ -92,6 +92,21 @@ pub struct HostInstruction {
     /// Extension `echoack = 7`.
     #[prost(message, optional, tag = "7")]
     pub echoack: Option<EchoAck>,
+    /// rmosh's own extension `tty_mode = 1001` (the pty's echo state for
+    /// local echo, docs/prediction.md). A stock Mosh peer keeps it as an
+    /// unknown extension and ignores it; a stock server never sends it.
+    #[prost(message, optional, tag = "1001")]
+    pub tty_mode: Option<TtyMode>,
+}
+
+/// rmosh's `HostBuffers.TtyMode` extension payload.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct TtyMode {
+    /// The pty was in settled cooked-echo mode when the frame was sent
+    /// (ICANON, ECHO, ICRNL, OPOST+ONLCR; no application output in the
+    /// last few ms that was not the echo of a keystroke).
+    #[prost(bool, optional, tag = "1")]
+    pub cooked_echo: Option<bool>,
 }
 
 /// `HostBuffers.HostBytes`.
