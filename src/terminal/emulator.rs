@@ -30,6 +30,9 @@ struct Term {
     extended: bool,
     last_graphic: Option<char>,
     values: Vec<i32>,
+    /// A wide character was ever printed: until then no cell can be the
+    /// right half of one, and printing skips that check (the hot path).
+    wide_printed: bool,
 }
 
 impl std::fmt::Debug for Emulator {
@@ -53,6 +56,7 @@ impl Emulator {
                 extended: false,
                 last_graphic: None,
                 values: Vec::new(),
+                wide_printed: false,
             },
         }
     }
@@ -184,7 +188,8 @@ impl Term {
                     if w == 2 && !fb.ds.auto_wrap_mode && col as i32 == fb.ds.width() - 1 {
                         return;
                     }
-                    if col > 0 && fb.cell(row, col - 1).is_some_and(|c| c.wide) {
+                    if self.wide_printed && col > 0 && fb.cell(row, col - 1).is_some_and(|c| c.wide)
+                    {
                         fb.reset_cell(row, col - 1);
                     }
                 }
@@ -200,8 +205,11 @@ impl Term {
                 if let Some(cell) = fb.cell_mut(row, col) {
                     *cell = Cell::from_char(ch, rend, w == 2);
                 }
-                if w == 2 && (col as i32) + 1 < fb.ds.width() {
-                    fb.reset_cell(row, col + 1);
+                if w == 2 {
+                    self.wide_printed = true;
+                    if (col as i32) + 1 < fb.ds.width() {
+                        fb.reset_cell(row, col + 1);
+                    }
                 }
                 fb.ds.move_col(wi, true, true);
                 self.last_graphic = Some(ch);
@@ -928,6 +936,20 @@ mod tests {
         e.feed(b"\x1b[?1049l");
         assert_eq!(e.framebuffer().row_text(0), "abc");
         assert_eq!(e.framebuffer().cursor(), (0, 3));
+    }
+
+    #[test]
+    fn extended_printing_into_a_wide_characters_right_half_erases_it() {
+        let mut e = Emulator::new_extended(10, 2);
+        e.feed("ab\r\n中d\x1b[2;2Hx".as_bytes());
+        let fb = e.framebuffer();
+        assert_eq!(fb.row_text(0), "ab");
+        assert_eq!(fb.row_text(1), " xd");
+        assert!(!fb.cell(1, 0).is_some_and(|c| c.wide));
+        // Mosh keeps the wide character and hides the cell under it.
+        let mut m = Emulator::new(10, 2);
+        m.feed("中d\x1b[1;2Hx".as_bytes());
+        assert!(m.framebuffer().cell(0, 0).is_some_and(|c| c.wide));
     }
 
     #[test]
