@@ -10,6 +10,21 @@ use std::time::Duration;
 use support::process::{describe, require, run_with_timeout};
 use support::sshd::*;
 
+/// Options that log in to `s` with the generated user key, trusting the
+/// host key recorded by `trust_host_key`.
+fn key_login_args(s: &Sshd) -> Vec<String> {
+    vec![
+        "--ssh-port".into(),
+        s.port.to_string(),
+        "-F".into(),
+        s.path("empty_config").display().to_string(),
+        "-i".into(),
+        s.path("user_key").display().to_string(),
+        "-o".into(),
+        format!("UserKnownHostsFile={}", s.path("known_hosts").display()),
+    ]
+}
+
 fn shell_words(words: &[String]) -> String {
     words
         .iter()
@@ -49,23 +64,9 @@ fn debian_session(client: Option<&str>) {
         deployed_for_root.display()
     );
     s.trust_host_key();
-    let mut words = vec![
-        env!("CARGO_BIN_EXE_rmosh").to_string(),
-        "connect".into(),
-        "--ssh-port".into(),
-        s.port.to_string(),
-        "-F".into(),
-        s.path("empty_config").display().to_string(),
-        "-i".into(),
-        s.path("user_key").display().to_string(),
-        "-o".into(),
-        format!("UserKnownHostsFile={}", s.path("known_hosts").display()),
-        "127.0.0.1".into(),
-        "--".into(),
-        "sh".into(),
-        "-c".into(),
-        MARKER_AND_SERVER.into(),
-    ];
+    let mut words = vec![env!("CARGO_BIN_EXE_rmosh").to_string(), "connect".into()];
+    words.extend(key_login_args(&s));
+    words.extend(["127.0.0.1", "--", "sh", "-c", MARKER_AND_SERVER].map(String::from));
     if let Some(client) = client {
         words.insert(2, format!("--client={client}"));
     }
@@ -194,20 +195,13 @@ fn self_deploy_when_the_remote_has_no_server() {
     let home = Path::new("/home").join(TEST_USER);
     let deployed = home.join(deployed_relative());
     let _ = std::fs::remove_file(&deployed);
-    let base: Vec<String> = vec![
-        "--ssh-port".into(),
-        s.port.to_string(),
-        "-F".into(),
-        s.path("empty_config").display().to_string(),
-        "-i".into(),
-        s.path("user_key").display().to_string(),
+    let mut base = key_login_args(&s);
+    base.extend([
         "-l".into(),
         TEST_USER.into(),
-        "-o".into(),
-        format!("UserKnownHostsFile={}", s.path("known_hosts").display()),
         "--client".into(),
         s.path("client.sh").display().to_string(),
-    ];
+    ]);
     // --deploy=never: a clear refusal, nothing copied.
     let mut c = s.rmosh();
     c.args(&base)

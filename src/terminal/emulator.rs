@@ -767,7 +767,12 @@ impl Term {
         let set_title = cmd == 0 || cmd == 2;
         if set_icon || set_title {
             self.fb.title_initialized = true;
-            let end = s.len().min(256);
+            // Mosh keeps at most 256 characters of the OSC string, prefix
+            // included. A diff always sends `0;`, `1;` or `2;` before a
+            // title, so the extended (server) emulator keeps only what a
+            // client can get back: 254 characters, even after a bare `;`.
+            let limit = if self.extended { 254 + offset } else { 256 };
+            let end = s.len().min(limit);
             let title: String = s.get(offset..end).unwrap_or(&[]).iter().collect();
             if set_icon {
                 self.fb.icon_name = title.clone();
@@ -913,6 +918,29 @@ mod tests {
             ("t", "i")
         );
         assert_eq!(fb.clipboard, "");
+    }
+
+    #[test]
+    fn extended_titles_fit_the_diff_that_carries_them() {
+        let long = format!("\x1b];{}\x07", "t".repeat(300));
+        // Mosh's own emulator: 256 characters of `;ttt…`, less the `;`.
+        assert_eq!(emu(long.as_bytes()).framebuffer().window_title.len(), 255);
+        let mut server = Emulator::new_extended(20, 4);
+        let empty = server.framebuffer().clone();
+        server.feed(long.as_bytes());
+        assert_eq!(server.framebuffer().window_title.len(), 254);
+        // The diff sends `ESC ] 0 ; title BEL`: a Mosh client keeps it whole.
+        let diff = crate::terminal::new_frame(
+            true,
+            &empty,
+            server.framebuffer(),
+            &crate::terminal::DisplayCaps::MOSH_WIRE,
+        );
+        let client = emu(&diff);
+        assert_eq!(
+            client.framebuffer().window_title,
+            server.framebuffer().window_title
+        );
     }
 
     #[test]
