@@ -10,6 +10,21 @@ use std::time::Duration;
 use support::process::{describe, require, run_with_timeout};
 use support::sshd::*;
 
+/// Options that log in to `s` with the generated user key, trusting the
+/// host key recorded by `trust_host_key`.
+fn key_login_args(s: &Sshd) -> Vec<String> {
+    vec![
+        "--ssh-port".into(),
+        s.port.to_string(),
+        "-F".into(),
+        s.path("empty_config").display().to_string(),
+        "-i".into(),
+        s.path("user_key").display().to_string(),
+        "-o".into(),
+        format!("UserKnownHostsFile={}", s.path("known_hosts").display()),
+    ]
+}
+
 fn shell_words(words: &[String]) -> String {
     words
         .iter()
@@ -49,23 +64,9 @@ fn debian_session(client: Option<&str>) {
         deployed_for_root.display()
     );
     s.trust_host_key();
-    let mut words = vec![
-        env!("CARGO_BIN_EXE_rmosh").to_string(),
-        "connect".into(),
-        "--ssh-port".into(),
-        s.port.to_string(),
-        "-F".into(),
-        s.path("empty_config").display().to_string(),
-        "-i".into(),
-        s.path("user_key").display().to_string(),
-        "-o".into(),
-        format!("UserKnownHostsFile={}", s.path("known_hosts").display()),
-        "127.0.0.1".into(),
-        "--".into(),
-        "sh".into(),
-        "-c".into(),
-        MARKER_AND_SERVER.into(),
-    ];
+    let mut words = vec![env!("CARGO_BIN_EXE_rmosh").to_string(), "connect".into()];
+    words.extend(key_login_args(&s));
+    words.extend(["127.0.0.1", "--", "sh", "-c", MARKER_AND_SERVER].map(String::from));
     if let Some(client) = client {
         words.insert(2, format!("--client={client}"));
     }
@@ -91,13 +92,7 @@ fn mosh_wrapper_runs_sessions_with_external_and_builtin_ssh() {
     let mosh = s.path("mosh");
     std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_rmosh"), &mosh).expect("symlink");
     let mosh = mosh.display().to_string();
-    let ssh = format!(
-        "ssh -F {} -p {} -i {} -o UserKnownHostsFile={} -o BatchMode=yes",
-        s.path("empty_config").display(),
-        s.port,
-        s.path("user_key").display(),
-        s.path("known_hosts").display()
-    );
+    let ssh = s.external_ssh();
     let udp = support::ports::free_udp_port().to_string();
     let tail = ["--", "sh", "-c", MARKER_AND_SERVER].map(String::from);
     let mut external = vec![
@@ -123,16 +118,8 @@ fn mosh_wrapper_runs_sessions_with_external_and_builtin_ssh() {
     assert!(all.contains("rmosh-timing: "), "{all}");
     assert!(!all.contains("authenticated"), "{all}");
 
-    std::fs::write(
-        s.path("home/.ssh/config"),
-        format!(
-            "Host wrapped\n  HostName 127.0.0.1\n  Port {}\n  IdentityFile {}\n  UserKnownHostsFile {}\n",
-            s.port,
-            s.path("user_key").display(),
-            s.path("known_hosts").display()
-        ),
-    )
-    .expect("write ~/.ssh/config");
+    std::fs::write(s.path("home/.ssh/config"), s.host_block("wrapped"))
+        .expect("write ~/.ssh/config");
     let mut builtin = vec![mosh, "-a".into(), "-4".into(), "wrapped".into()];
     builtin.extend(tail.iter().cloned());
     let mut c = connect_in_pty(&s, &builtin);
@@ -194,20 +181,13 @@ fn self_deploy_when_the_remote_has_no_server() {
     let home = Path::new("/home").join(TEST_USER);
     let deployed = home.join(deployed_relative());
     let _ = std::fs::remove_file(&deployed);
-    let base: Vec<String> = vec![
-        "--ssh-port".into(),
-        s.port.to_string(),
-        "-F".into(),
-        s.path("empty_config").display().to_string(),
-        "-i".into(),
-        s.path("user_key").display().to_string(),
+    let mut base = key_login_args(&s);
+    base.extend([
         "-l".into(),
         TEST_USER.into(),
-        "-o".into(),
-        format!("UserKnownHostsFile={}", s.path("known_hosts").display()),
         "--client".into(),
         s.path("client.sh").display().to_string(),
-    ];
+    ]);
     // --deploy=never: a clear refusal, nothing copied.
     let mut c = s.rmosh();
     c.args(&base)

@@ -344,6 +344,59 @@ mod tests {
         v.iter().map(|(_, c)| c.as_str()).collect()
     }
 
+    /// No configuration files: only the options given.
+    struct NoFiles;
+
+    impl crate::bootstrap::ssh_config::ConfigSource for NoFiles {
+        fn read(&self, _: &Path) -> Option<String> {
+            None
+        }
+        fn glob(&self, _: &Path) -> Vec<PathBuf> {
+            Vec::new()
+        }
+    }
+
+    fn config(options: &[(&str, &str)]) -> HostConfig {
+        use crate::bootstrap::ssh_config::{LocalContext, Request, Resolver};
+        let local = LocalContext {
+            home: PathBuf::from("/nonexistent-home"),
+            user: "me".into(),
+            system_config: PathBuf::from("/nonexistent-etc/ssh_config"),
+        };
+        let req = Request {
+            host: "h".into(),
+            config_file: None,
+            options: options
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        };
+        Resolver::new(&NoFiles, &local).resolve(&req).unwrap()
+    }
+
+    #[test]
+    fn none_is_deferred_only_when_a_key_may_be_offered() {
+        let key = std::env::temp_dir().join(format!("rmosh-auth-key-{}", std::process::id()));
+        std::fs::write(&key, "not really a key").unwrap();
+        let with_file = config(&[
+            ("IdentityAgent", "none"),
+            ("IdentityFile", &key.display().to_string()),
+        ]);
+        let without = config(&[
+            ("IdentityAgent", "none"),
+            ("IdentityFile", "/nonexistent/id_ed25519"),
+        ]);
+        let agent = config(&[
+            ("IdentityAgent", "/run/agent.sock"),
+            ("IdentityFile", "/nonexistent/id_ed25519"),
+        ]);
+        let offered = has_key_to_offer(&with_file);
+        let _ = std::fs::remove_file(&key);
+        assert!(offered);
+        assert!(!has_key_to_offer(&without));
+        assert!(has_key_to_offer(&agent));
+    }
+
     #[test]
     fn agent_keys_matching_identity_files_go_first() {
         let configured = [key(2)];

@@ -290,6 +290,15 @@ impl Cell {
         }
     }
 
+    /// Makes the grapheme the single character `b`, for a cell known to hold
+    /// exactly one ASCII character (as [`Cell::from_char`] made it); a
+    /// byte outside printable ASCII is ignored.
+    pub(crate) fn set_ascii(&mut self, b: u8) {
+        if (0x20..0x7f).contains(&b) && self.contents.len == 1 {
+            self.contents.bytes[0] = b;
+        }
+    }
+
     /// Appends a character (a combining mark) to the grapheme.
     pub fn append(&mut self, c: char) {
         self.contents.push(c);

@@ -30,6 +30,9 @@ struct Term {
     extended: bool,
     last_graphic: Option<char>,
     values: Vec<i32>,
+    /// A wide character was ever printed: until then no cell can be the
+    /// right half of one, and printing skips that check (the hot path).
+    wide_printed: bool,
 }
 
 impl std::fmt::Debug for Emulator {
@@ -53,6 +56,7 @@ impl Emulator {
                 extended: false,
                 last_graphic: None,
                 values: Vec::new(),
+                wide_printed: false,
             },
         }
     }
@@ -184,7 +188,8 @@ impl Term {
                     if w == 2 && !fb.ds.auto_wrap_mode && col as i32 == fb.ds.width() - 1 {
                         return;
                     }
-                    if col > 0 && fb.cell(row, col - 1).is_some_and(|c| c.wide) {
+                    if self.wide_printed && col > 0 && fb.cell(row, col - 1).is_some_and(|c| c.wide)
+                    {
                         fb.reset_cell(row, col - 1);
                     }
                 }
@@ -200,8 +205,11 @@ impl Term {
                 if let Some(cell) = fb.cell_mut(row, col) {
                     *cell = Cell::from_char(ch, rend, w == 2);
                 }
-                if w == 2 && (col as i32) + 1 < fb.ds.width() {
-                    fb.reset_cell(row, col + 1);
+                if w == 2 {
+                    self.wide_printed = true;
+                    if (col as i32) + 1 < fb.ds.width() {
+                        fb.reset_cell(row, col + 1);
+                    }
                 }
                 fb.ds.move_col(wi, true, true);
                 self.last_graphic = Some(ch);
@@ -759,7 +767,12 @@ impl Term {
         let set_title = cmd == 0 || cmd == 2;
         if set_icon || set_title {
             self.fb.title_initialized = true;
-            let end = s.len().min(256);
+            // Mosh keeps at most 256 characters of the OSC string, prefix
+            // included. A diff always sends `0;`, `1;` or `2;` before a
+            // title, so the extended (server) emulator keeps only what a
+            // client can get back: 254 characters, even after a bare `;`.
+            let limit = if self.extended { 254 + offset } else { 256 };
+            let end = s.len().min(limit);
             let title: String = s.get(offset..end).unwrap_or(&[]).iter().collect();
             if set_icon {
                 self.fb.icon_name = title.clone();
@@ -908,6 +921,29 @@ mod tests {
     }
 
     #[test]
+    fn extended_titles_fit_the_diff_that_carries_them() {
+        let long = format!("\x1b];{}\x07", "t".repeat(300));
+        // Mosh's own emulator: 256 characters of `;ttt…`, less the `;`.
+        assert_eq!(emu(long.as_bytes()).framebuffer().window_title.len(), 255);
+        let mut server = Emulator::new_extended(20, 4);
+        let empty = server.framebuffer().clone();
+        server.feed(long.as_bytes());
+        assert_eq!(server.framebuffer().window_title.len(), 254);
+        // The diff sends `ESC ] 0 ; title BEL`: a Mosh client keeps it whole.
+        let diff = crate::terminal::new_frame(
+            true,
+            &empty,
+            server.framebuffer(),
+            &crate::terminal::DisplayCaps::MOSH_WIRE,
+        );
+        let client = emu(&diff);
+        assert_eq!(
+            client.framebuffer().window_title,
+            server.framebuffer().window_title
+        );
+    }
+
+    #[test]
     fn scrolling_region_and_index() {
         let e = emu(b"a\r\nb\r\nc\r\nd\x1b[2;3r\x1b[3;1H\nX");
         let fb = e.framebuffer();
@@ -928,6 +964,20 @@ mod tests {
         e.feed(b"\x1b[?1049l");
         assert_eq!(e.framebuffer().row_text(0), "abc");
         assert_eq!(e.framebuffer().cursor(), (0, 3));
+    }
+
+    #[test]
+    fn extended_printing_into_a_wide_characters_right_half_erases_it() {
+        let mut e = Emulator::new_extended(10, 2);
+        e.feed("ab\r\n中d\x1b[2;2Hx".as_bytes());
+        let fb = e.framebuffer();
+        assert_eq!(fb.row_text(0), "ab");
+        assert_eq!(fb.row_text(1), " xd");
+        assert!(!fb.cell(1, 0).is_some_and(|c| c.wide));
+        // Mosh keeps the wide character and hides the cell under it.
+        let mut m = Emulator::new(10, 2);
+        m.feed("中d\x1b[1;2Hx".as_bytes());
+        assert!(m.framebuffer().cell(0, 0).is_some_and(|c| c.wide));
     }
 
     #[test]

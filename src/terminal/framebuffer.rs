@@ -119,8 +119,12 @@ impl Row {
             return;
         };
         let n = dst.len().min(text.len());
-        for (cell, &b) in dst.iter_mut().zip(text) {
-            *cell = Cell::from_char(char::from(b), rend, false);
+        // One cell built once and only its character changed: each cell
+        // is then a plain copy.
+        let mut cell = Cell::from_char(' ', rend, false);
+        for (dst, &b) in dst.iter_mut().zip(text) {
+            cell.set_ascii(b);
+            *dst = cell.clone();
         }
         self.clean_from = self.clean_from.max(col + n);
     }
@@ -142,6 +146,35 @@ impl Row {
                 self.clean_from = self.cells.len();
             }
         }
+    }
+
+    /// A copy for the scrollback, made in `spare`'s memory when nobody else
+    /// holds it. A default-blank tail is left off (so a scrollback line
+    /// may be shorter than the screen; the missing cells are default
+    /// blanks): a line of bulk output copies a few cells, not the width.
+    fn scrollback_copy(&self, spare: Option<Arc<Row>>) -> Arc<Row> {
+        let keep = if self.clean_bg == Color::default() {
+            self.clean_from.min(self.cells.len())
+        } else {
+            self.cells.len()
+        };
+        let cells = self.cells.get(..keep).unwrap_or_default();
+        if let Some(mut spare) = spare
+            && let Some(row) = Arc::get_mut(&mut spare)
+        {
+            row.cells.clear();
+            row.cells.extend_from_slice(cells);
+            row.generation = self.generation;
+            row.clean_from = self.clean_from.min(keep);
+            row.clean_bg = self.clean_bg;
+            return spare;
+        }
+        Arc::new(Row {
+            cells: cells.to_vec(),
+            generation: self.generation,
+            clean_from: self.clean_from.min(keep),
+            clean_bg: self.clean_bg,
+        })
     }
 
     /// Checks the invariant behind the cheap `reset` (tests only).
@@ -770,6 +803,9 @@ impl Framebuffer {
     }
 
     /// Lines that scrolled off the top of the main screen, oldest first.
+    /// A line keeps its cells up to the last one written (or all of them if
+    /// it was erased with a background colour); the cells missing on the
+    /// right are default blanks.
     pub fn scrollback(&self) -> &VecDeque<Arc<Row>> {
         &self.scrollback
     }
@@ -892,21 +928,22 @@ impl Framebuffer {
         let fresh = region.get_mut(at..).unwrap_or_default();
         if save {
             let sb = Arc::make_mut(&mut self.scrollback);
-            for line in fresh.iter_mut() {
-                // The line enters the scrollback; the oldest one, once the
-                // scrollback is full, takes its place on screen as the blank.
-                let recycled = if sb.len() >= limit {
+            for line in fresh.iter() {
+                // Once the scrollback is full, the oldest entry's memory
+                // takes the new line.
+                let spare = if sb.len() >= limit {
                     sb.pop_front()
                 } else {
                     None
                 };
-                let line = std::mem::replace(
-                    line,
-                    recycled.unwrap_or_else(|| Arc::new(Row::new(width, bg))),
-                );
-                sb.push_back(line);
+                sb.push_back(line.scrollback_copy(spare));
             }
         }
+        // The screen rows themselves stay on screen as the new blank lines:
+        // the same few rows are rewritten again and again and stay in the
+        // cache, where handing them to the scrollback and taking back one
+        // that left the screen 1000 lines ago would touch cold memory on
+        // every line feed.
         for line in fresh.iter_mut() {
             recycle_blank(line, width, bg);
         }
@@ -1186,12 +1223,21 @@ mod tests {
                 }
                 let got: Vec<_> = fb.rows().iter().map(|r| look(r)).collect();
                 proptest::prop_assert_eq!(&got, &model);
-                let got_sb: Vec<_> = fb.scrollback().iter().map(|r| look(r).0).collect();
+                // Scrollback lines may leave off a default-blank tail.
+                let got_sb: Vec<_> = fb
+                    .scrollback()
+                    .iter()
+                    .map(|r| format!("{:.<w$}", r.cells().iter().map(|c| if c.is_empty() { "." } else { c.contents() }).collect::<String>()))
+                    .collect();
                 let want_sb: Vec<_> = sb.iter().map(|m| m.0.clone()).collect();
                 proptest::prop_assert_eq!(got_sb, want_sb);
-                for r in fb.rows().iter().chain(fb.scrollback()) {
+                for r in fb.rows() {
                     proptest::prop_assert!(r.clean_tail_is_blank());
                     proptest::prop_assert_eq!(r.cells().len(), w);
+                }
+                for r in fb.scrollback() {
+                    proptest::prop_assert!(r.clean_tail_is_blank());
+                    proptest::prop_assert!(r.cells().len() <= w);
                 }
             }
         }

@@ -4,6 +4,23 @@
 //! Every cross-process test file says `mod support;` and takes what it needs.
 //! A program a test needs that is missing makes the test FAIL with a message
 //! naming the package ([`process::require`]); nothing is ever skipped.
+//!
+//! General pieces, one job each:
+//! * [`process`]: the binaries, `require`, liveness and signals of our own
+//!   pids, waiting with a deadline, running with a time limit;
+//! * [`ports`]: free loopback ports; [`tempdir`]: private scratch folders;
+//! * [`mosh`]: starting `mosh-server`/`rmosh server` and reading
+//!   `MOSH CONNECT`, and the command that starts either client;
+//! * [`tmux`]: a private tmux server: type, capture, wait for text;
+//! * [`relay`]: the `rmosh-relay` impairment relay and its commands;
+//! * [`sshd`]: a private OpenSSH sshd with generated keys and fake scripts.
+//!
+//! Pieces shared by one area's test files:
+//! * [`client_scenarios`]: the client's live sessions, run per server;
+//! * [`server_session`]: rmosh as `mosh-server` with Debian's client;
+//! * [`typing_app`]: the reliability tests' logging application and checks;
+//! * [`screens`]: terminal recordings and screen comparisons;
+//! * [`ssp_sim`]: the deterministic network simulator of the SSP cores.
 
 // Each test binary compiles this whole module but uses only its own part of
 // it, so items unused by one binary are expected and not dead code.
