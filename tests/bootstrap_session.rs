@@ -92,13 +92,7 @@ fn mosh_wrapper_runs_sessions_with_external_and_builtin_ssh() {
     let mosh = s.path("mosh");
     std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_rmosh"), &mosh).expect("symlink");
     let mosh = mosh.display().to_string();
-    let ssh = format!(
-        "ssh -F {} -p {} -i {} -o UserKnownHostsFile={} -o BatchMode=yes",
-        s.path("empty_config").display(),
-        s.port,
-        s.path("user_key").display(),
-        s.path("known_hosts").display()
-    );
+    let ssh = s.external_ssh();
     let udp = support::ports::free_udp_port().to_string();
     let tail = ["--", "sh", "-c", MARKER_AND_SERVER].map(String::from);
     let mut external = vec![
@@ -124,16 +118,8 @@ fn mosh_wrapper_runs_sessions_with_external_and_builtin_ssh() {
     assert!(all.contains("rmosh-timing: "), "{all}");
     assert!(!all.contains("authenticated"), "{all}");
 
-    std::fs::write(
-        s.path("home/.ssh/config"),
-        format!(
-            "Host wrapped\n  HostName 127.0.0.1\n  Port {}\n  IdentityFile {}\n  UserKnownHostsFile {}\n",
-            s.port,
-            s.path("user_key").display(),
-            s.path("known_hosts").display()
-        ),
-    )
-    .expect("write ~/.ssh/config");
+    std::fs::write(s.path("home/.ssh/config"), s.host_block("wrapped"))
+        .expect("write ~/.ssh/config");
     let mut builtin = vec![mosh, "-a".into(), "-4".into(), "wrapped".into()];
     builtin.extend(tail.iter().cloned());
     let mut c = connect_in_pty(&s, &builtin);

@@ -162,16 +162,7 @@ fn host_alias_through_config_with_include() {
         "Include conf.d/*.conf\nHost unrelated\n  Port 1\n  Include never/*.conf\nHost *\n  GlobalKnownHostsFile none\n",
     )
     .expect("write");
-    std::fs::write(
-        ssh.join("conf.d/test.conf"),
-        format!(
-            "Host myalias\n  HostName 127.0.0.1\n  Port {}\n  IdentityFile {}\n  UserKnownHostsFile {}\n",
-            s.port,
-            s.path("user_key").display(),
-            s.path("known_hosts").display()
-        ),
-    )
-    .expect("write");
+    std::fs::write(ssh.join("conf.d/test.conf"), s.host_block("myalias")).expect("write");
     let mut c = s.rmosh();
     c.args(["--server", &s.path("server.sh").display().to_string()])
         .args(["--client", &s.path("client.sh").display().to_string()])
@@ -346,13 +337,7 @@ fn mosh_wrapper_syntax_with_external_ssh() {
     s.trust_host_key();
     let link = s.path("mosh");
     std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_rmosh"), &link).expect("symlink");
-    let ssh = format!(
-        "ssh -F {} -p {} -i {} -o UserKnownHostsFile={} -o BatchMode=yes",
-        s.path("empty_config").display(),
-        s.port,
-        s.path("user_key").display(),
-        s.path("known_hosts").display()
-    );
+    let ssh = s.external_ssh();
     let mut c = std::process::Command::new(&link);
     c.env("HOME", s.path("home"))
         .env_remove("SSH_AUTH_SOCK")

@@ -187,6 +187,29 @@ impl Sshd {
         ]
     }
 
+    /// An ssh_config `Host` block naming this sshd `alias`, with the user
+    /// key and the test's known_hosts.
+    pub fn host_block(&self, alias: &str) -> String {
+        format!(
+            "Host {alias}\n  HostName 127.0.0.1\n  Port {}\n  IdentityFile {}\n  UserKnownHostsFile {}\n",
+            self.port,
+            self.path("user_key").display(),
+            self.path("known_hosts").display()
+        )
+    }
+
+    /// An OpenSSH `ssh` command line (for `--ssh=`) that logs in to this
+    /// sshd with the user key, never asking anything.
+    pub fn external_ssh(&self) -> String {
+        format!(
+            "ssh -F {} -p {} -i {} -o UserKnownHostsFile={} -o BatchMode=yes",
+            self.path("empty_config").display(),
+            self.port,
+            self.path("user_key").display(),
+            self.path("known_hosts").display()
+        )
+    }
+
     /// Records the server's host key as known.
     pub fn trust_host_key(&self) {
         let key = std::fs::read_to_string(self.path("host_ed25519.pub")).expect("read");
