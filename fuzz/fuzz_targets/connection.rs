@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use libfuzzer_sys::fuzz_target;
+use prost::Message;
 use rmosh::sync::user_stream::UserStream;
 use rmosh::transport::compress::compress;
 use rmosh::transport::connection::{Connection, Side};
@@ -18,7 +19,6 @@ use rmosh::transport::datagram::Packet;
 use rmosh::transport::fragment::Fragment;
 use rmosh::transport::key::Base64Key;
 use rmosh::transport::message::Instruction;
-use prost::Message;
 
 type Conn = Connection<UserStream, UserStream>;
 
@@ -57,7 +57,8 @@ fuzz_target!(|data: &[u8]| {
         UserStream::new(),
         t0,
     );
-    let mut server: Conn = Connection::new(Side::Server, &key, UserStream::new(), UserStream::new(), t0);
+    let mut server: Conn =
+        Connection::new(Side::Server, &key, UserStream::new(), UserStream::new(), t0);
     client.set_rng_seed(1);
     server.set_rng_seed(2);
     let mut session = Session::new(&key);
@@ -104,7 +105,13 @@ fuzz_target!(|data: &[u8]| {
             4 => {
                 let n = usize::from(input.byte().unwrap_or(0));
                 let body = compress(input.bytes(n));
-                Fragment { id: u64::from(op), num: 0, is_final: true, chunk: body }.encode()
+                Fragment {
+                    id: u64::from(op),
+                    num: 0,
+                    is_final: true,
+                    chunk: body,
+                }
+                .encode()
             }
             // A well-formed instruction with hostile fields, maybe split.
             _ => {
@@ -122,24 +129,56 @@ fuzz_target!(|data: &[u8]| {
                 let cut = usize::from(input.byte().unwrap_or(255)).min(z.len());
                 let id = u64::from(input.byte().unwrap_or(0));
                 let (a, b) = z.split_at(cut);
-                let first = Fragment { id, num: 0, is_final: b.is_empty(), chunk: a.to_vec() };
+                let first = Fragment {
+                    id,
+                    num: 0,
+                    is_final: b.is_empty(),
+                    chunk: a.to_vec(),
+                };
                 if !b.is_empty() {
                     // Deliver the first part now, the rest below.
-                    let p = Packet { direction: dir(to_server), seq: next(&mut seq, to_server), timestamp: 1, timestamp_reply: 0xFFFF, payload: first.encode() };
+                    let p = Packet {
+                        direction: dir(to_server),
+                        seq: next(&mut seq, to_server),
+                        timestamp: 1,
+                        timestamp_reply: 0xFFFF,
+                        payload: first.encode(),
+                    };
                     if let Ok(d) = p.encode(&mut session) {
-                        let _ = target(&mut client, &mut server, to_server).handle_datagram(now, from, &d);
+                        let _ = target(&mut client, &mut server, to_server)
+                            .handle_datagram(now, from, &d);
                     }
-                    Fragment { id, num: 1, is_final: true, chunk: b.to_vec() }.encode()
+                    Fragment {
+                        id,
+                        num: 1,
+                        is_final: true,
+                        chunk: b.to_vec(),
+                    }
+                    .encode()
                 } else {
                     first.encode()
                 }
             }
         };
         let ts = u16::from(input.byte().unwrap_or(0)) * 257;
-        let reply = if op & 0x10 != 0 { 0xFFFF } else { ts.wrapping_sub(3) };
+        let reply = if op & 0x10 != 0 {
+            0xFFFF
+        } else {
+            ts.wrapping_sub(3)
+        };
         // Sometimes replay an old sequence number (out-of-order path).
-        let s = if op & 0x20 != 0 { 0 } else { next(&mut seq, to_server) };
-        let p = Packet { direction: dir(to_server), seq: s, timestamp: ts, timestamp_reply: reply, payload };
+        let s = if op & 0x20 != 0 {
+            0
+        } else {
+            next(&mut seq, to_server)
+        };
+        let p = Packet {
+            direction: dir(to_server),
+            seq: s,
+            timestamp: ts,
+            timestamp_reply: reply,
+            payload,
+        };
         if let Ok(d) = p.encode(&mut session) {
             let c = target(&mut client, &mut server, to_server);
             let _ = c.handle_datagram(now, from, &d);
@@ -152,7 +191,11 @@ fuzz_target!(|data: &[u8]| {
 });
 
 fn dir(to_server: bool) -> Direction {
-    if to_server { Direction::ToServer } else { Direction::ToClient }
+    if to_server {
+        Direction::ToServer
+    } else {
+        Direction::ToClient
+    }
 }
 
 fn next(seq: &mut [u64; 2], to_server: bool) -> u64 {

@@ -12,11 +12,16 @@ fuzz_target!(|data: &[u8]| {
     if let Some((port, key)) = &whole.connect {
         assert!(*port > 0);
         assert_eq!(key.len(), 22, "{key:?}");
-        assert!(key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'/' || b == b'+'));
+        assert!(
+            key.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'/' || b == b'+')
+        );
         let line = format!("MOSH CONNECT {port} {key}\n");
         assert_eq!(scan(line.as_bytes(), false).connect, whole.connect);
     }
-    let cut = data.first().map_or(0, |&b| data.len() * usize::from(b) / 256);
+    let cut = data
+        .first()
+        .map_or(0, |&b| data.len() * usize::from(b) / 256);
     let partial = scan(&data[..cut], false);
     if partial.connect.is_some() {
         assert_eq!(partial.connect, whole.connect);

@@ -43,14 +43,24 @@ fuzz_target!(|data: &[u8]| {
     server.feed(a);
     server.take_replies();
     let mut client = Emulator::new(cols, rows);
-    client.feed(&new_frame(true, &empty, server.framebuffer(), &DisplayCaps::MOSH_WIRE));
+    client.feed(&new_frame(
+        true,
+        &empty,
+        server.framebuffer(),
+        &DisplayCaps::MOSH_WIRE,
+    ));
     client.take_replies();
     assert_reproduced(&client, &server, "first burst", a);
 
     let before = server.framebuffer().clone();
     server.feed(b);
     server.take_replies();
-    client.feed(&new_frame(true, &before, server.framebuffer(), &DisplayCaps::MOSH_WIRE));
+    client.feed(&new_frame(
+        true,
+        &before,
+        server.framebuffer(),
+        &DisplayCaps::MOSH_WIRE,
+    ));
     client.take_replies();
     assert_reproduced(&client, &server, "second burst", rest);
 
