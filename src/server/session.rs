@@ -805,8 +805,8 @@ mod tests {
         assert!(p.settled_cooked_echo(true, t + ECHO_MODE_SETTLE));
     }
 
-    #[test]
-    fn cooked_echo_mode_is_read_from_a_real_pty() {
+    /// A fresh pty pair (master, slave) as raw descriptors.
+    fn open_test_pty() -> (libc::c_int, libc::c_int) {
         let (mut master, mut slave) = (0, 0);
         // SAFETY: out-pointers are valid; name and termios are optional.
         let rc = unsafe {
@@ -819,6 +819,12 @@ mod tests {
             )
         };
         assert_eq!(rc, 0);
+        (master, slave)
+    }
+
+    #[test]
+    fn cooked_echo_mode_is_read_from_a_real_pty() {
+        let (master, slave) = open_test_pty();
         assert!(tty_cooked_echo(master), "a new pty is cooked with echo");
         // SAFETY: termios is plain data filled by tcgetattr; fds are ours.
         unsafe {
@@ -847,18 +853,7 @@ mod tests {
     /// the end is reported rather than "nothing yet".
     #[test]
     fn pty_reads_get_all_output_then_the_end() {
-        let (mut master, mut slave) = (0, 0);
-        // SAFETY: out-pointers are valid; name and termios are optional.
-        let rc = unsafe {
-            libc::openpty(
-                &mut master,
-                &mut slave,
-                std::ptr::null_mut(),
-                std::ptr::null(),
-                std::ptr::null(),
-            )
-        };
-        assert_eq!(rc, 0);
+        let (master, slave) = open_test_pty();
         // SAFETY: both descriptors were just opened and are ours alone.
         let (master, slave) =
             unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
