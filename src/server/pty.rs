@@ -26,6 +26,27 @@ pub fn spawn_held(
     setup: &LoginSetup,
     close_in_child: &[RawFd],
 ) -> io::Result<PtySession> {
+    let (master, slave) = open_pair(size)?;
+    match fork()? {
+        Forked::Child => {
+            drop(master);
+            become_session_leader_on(slave);
+            for &fd in close_in_child {
+                // SAFETY: closing a descriptor number we were told we own.
+                unsafe { libc::close(fd) };
+            }
+            login::run(setup)
+        }
+        Forked::Parent(child) => {
+            drop(slave);
+            set_cloexec_nonblock(master.as_raw_fd())?;
+            Ok(PtySession { master, child })
+        }
+    }
+}
+
+/// Opens a pty pair `(master, slave)` of `size`, both owned by the caller.
+pub fn open_pair(size: WindowSize) -> io::Result<(OwnedFd, OwnedFd)> {
     let mut master: RawFd = -1;
     let mut slave: RawFd = -1;
     let ws = size.to_winsize();
@@ -43,23 +64,7 @@ pub fn spawn_held(
         return Err(io::Error::last_os_error());
     }
     // SAFETY: openpty succeeded, so both descriptors are fresh and ours.
-    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
-    match fork()? {
-        Forked::Child => {
-            drop(master);
-            become_session_leader_on(slave);
-            for &fd in close_in_child {
-                // SAFETY: closing a descriptor number we were told we own.
-                unsafe { libc::close(fd) };
-            }
-            login::run(setup)
-        }
-        Forked::Parent(child) => {
-            drop(slave);
-            set_cloexec_nonblock(master.as_raw_fd())?;
-            Ok(PtySession { master, child })
-        }
-    }
+    Ok(unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) })
 }
 
 /// In the child: new session, the slave as controlling terminal and stdio.

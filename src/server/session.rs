@@ -734,7 +734,6 @@ fn borrowed(fd: i32) -> Option<std::os::fd::BorrowedFd<'static>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::fd::FromRawFd;
 
     #[test]
     fn only_the_last_resize_of_a_run_reaches_the_pty() {
@@ -805,26 +804,15 @@ mod tests {
         assert!(p.settled_cooked_echo(true, t + ECHO_MODE_SETTLE));
     }
 
-    /// A fresh pty pair (master, slave) as raw descriptors.
-    fn open_test_pty() -> (libc::c_int, libc::c_int) {
-        let (mut master, mut slave) = (0, 0);
-        // SAFETY: out-pointers are valid; name and termios are optional.
-        let rc = unsafe {
-            libc::openpty(
-                &mut master,
-                &mut slave,
-                std::ptr::null_mut(),
-                std::ptr::null(),
-                std::ptr::null(),
-            )
-        };
-        assert_eq!(rc, 0);
-        (master, slave)
+    /// A fresh 80x24 pty pair (master, slave).
+    fn open_test_pty() -> (OwnedFd, OwnedFd) {
+        pty::open_pair(WindowSize::DEFAULT).expect("openpty")
     }
 
     #[test]
     fn cooked_echo_mode_is_read_from_a_real_pty() {
-        let (master, slave) = open_test_pty();
+        let (master_fd, slave_fd) = open_test_pty();
+        let (master, slave) = (master_fd.as_raw_fd(), slave_fd.as_raw_fd());
         assert!(tty_cooked_echo(master), "a new pty is cooked with echo");
         // SAFETY: termios is plain data filled by tcgetattr; fds are ours.
         unsafe {
@@ -842,9 +830,8 @@ mod tests {
             t.c_lflag &= !libc::ICANON;
             assert_eq!(libc::tcsetattr(slave, libc::TCSANOW, &t), 0);
             assert!(!tty_cooked_echo(master), "raw mode");
-            libc::close(master);
-            libc::close(slave);
         }
+        drop((master_fd, slave_fd));
         assert!(!tty_cooked_echo(-1));
     }
 
@@ -854,9 +841,6 @@ mod tests {
     #[test]
     fn pty_reads_get_all_output_then_the_end() {
         let (master, slave) = open_test_pty();
-        // SAFETY: both descriptors were just opened and are ours alone.
-        let (master, slave) =
-            unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
         // SAFETY: setting O_NONBLOCK on our own descriptor.
         unsafe { libc::fcntl(master.as_raw_fd(), libc::F_SETFL, libc::O_NONBLOCK) };
         let text: Vec<u8> = (0..20_000u32).map(|i| b'a' + (i % 26) as u8).collect();
