@@ -9,7 +9,7 @@
 //! what the server's screen holds; diffs still use Mosh's vocabulary.
 
 use super::cell::{Cell, Color, Renditions, Underline};
-use super::framebuffer::Framebuffer;
+use super::framebuffer::{Framebuffer, plain_lines};
 use super::parser::{Params, Parser, Perform};
 use super::width::char_width;
 
@@ -793,6 +793,30 @@ impl Perform for Term {
         self.print_ascii_run(run);
     }
 
+    fn line_feeds(&mut self, bytes: &[u8]) -> usize {
+        let ds = &self.fb.ds;
+        let bottom = ds.height() - 1;
+        let graphics = self.extended && ds.charsets.get(usize::from(ds.shift_out)) == Some(&true);
+        if ds.insert_mode
+            || graphics
+            || ds.scroll_top() != 0
+            || ds.scroll_bottom() != bottom
+            || ds.cursor_row() != bottom
+        {
+            return 0;
+        }
+        let (len, count) = plain_lines(bytes, ds.cursor_col().max(0) as usize, self.fb.width());
+        let Some(lines) = bytes.get(..len).filter(|_| count > 0) else {
+            return 0;
+        };
+        let col = self.fb.plain_line_feeds(lines, count);
+        self.fb.ds.move_col(col as i32, false, false);
+        if let Some(&b) = lines.iter().rev().find(|b| (0x20..0x7f).contains(*b)) {
+            self.last_graphic = Some(char::from(b));
+        }
+        len
+    }
+
     fn execute(&mut self, c: char) {
         self.control(c as u32);
     }
@@ -1178,20 +1202,57 @@ mod tests {
             b"\x7f",
             b"\x1b#8",
         ];
+        // Several lines in one piece, so that many line feeds meet in one feed.
+        let line_end = proptest::sample::select(vec![&b"\r\n"[..], b"\n", b"\r"]);
+        let lines = proptest::collection::vec(
+            (proptest::collection::vec(0x20u8..0x7f, 0..14), line_end),
+            1..30,
+        )
+        .prop_map(|lines| {
+            lines
+                .into_iter()
+                .flat_map(|(text, end)| text.into_iter().chain(end.iter().copied()))
+                .collect()
+        });
         prop_oneof![
             3 => proptest::collection::vec(0x20u8..0x7f, 0..40),
+            2 => lines,
             1 => (1u8..8, 1u8..14).prop_map(|(r, c)| format!("\x1b[{r};{c}H").into_bytes()),
             2 => proptest::sample::select(fixed).prop_map(|b| b.to_vec()),
         ]
     }
 
+    /// Where each screen row came from, as the display diff's scroll
+    /// detection sees it: `Ok(i)` for a row that was row `i` of `before`
+    /// (same generation), `Err(j)` for a new row first seen at row `j`.
+    fn lineage(before: &[u64], e: &Emulator) -> Vec<Result<usize, usize>> {
+        let now = generations(e);
+        now.iter()
+            .map(|g| match before.iter().position(|b| b == g) {
+                Some(i) => Ok(i),
+                None => Err(now.iter().position(|n| n == g).unwrap_or(usize::MAX)),
+            })
+            .collect()
+    }
+
+    fn generations(e: &Emulator) -> Vec<u64> {
+        e.framebuffer()
+            .rows()
+            .iter()
+            .map(|r| r.generation)
+            .collect()
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
-        /// Writing runs of ASCII in one go leaves exactly the screen (cells,
-        /// cursor, pen, modes, scrollback) that printing them one by one does.
+        /// Writing runs of ASCII, and stretches of plain lines, in one go
+        /// leaves exactly the screen (cells, cursor, pen, modes, scrollback,
+        /// which rows moved where) that printing them one character and
+        /// one line feed at a time does.
         #[test]
         fn ascii_runs_match_printing_one_by_one(
             extended in proptest::bool::ANY,
+            scrollback in proptest::sample::select(vec![0usize, 1, 2, 5, DEFAULT_SCROLLBACK]),
             cols in 1usize..13,
             rows in 1usize..7,
             pieces in proptest::collection::vec(piece(), 0..60),
@@ -1200,14 +1261,20 @@ mod tests {
         ) {
             let make = |c, r| if extended { Emulator::new_extended(c, r) } else { Emulator::new(c, r) };
             let (mut fast, mut slow) = (make(cols, rows), make(cols, rows));
+            if extended {
+                fast.term.fb.scrollback_limit = scrollback;
+                slow.term.fb.scrollback_limit = scrollback;
+            }
             for (i, p) in pieces.iter().enumerate() {
                 if i == resize_at {
                     fast.resize(new_size.0, new_size.1);
                     slow.resize(new_size.0, new_size.1);
                 }
+                let (fast_before, slow_before) = (generations(&fast), generations(&slow));
                 fast.feed(p);
                 slow.parser.advance(&mut OneByOne(&mut slow.term), p);
                 proptest::prop_assert_eq!(snapshot(&fast), snapshot(&slow));
+                proptest::prop_assert_eq!(lineage(&fast_before, &fast), lineage(&slow_before, &slow));
             }
         }
     }

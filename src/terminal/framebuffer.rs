@@ -7,6 +7,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::cell::{Cell, Color, Renditions};
 
+mod line_feeds;
+pub(crate) use line_feeds::plain_lines;
+
 static ROW_GENERATION: AtomicU64 = AtomicU64::new(0);
 
 fn next_gen() -> u64 {

@@ -82,6 +82,13 @@ pub trait Perform {
             self.print(char::from(b));
         }
     }
+    /// Output starting with a line feed met in the ground state. An
+    /// emulator may take a prefix of it in one go — exactly what the
+    /// parser would otherwise report byte by byte — and returns its length;
+    /// the default takes nothing.
+    fn line_feeds(&mut self, _bytes: &[u8]) -> usize {
+        0
+    }
     /// A C0 or C1 control to execute.
     fn execute(&mut self, c: char);
     /// A complete CSI sequence: collected intermediates/private markers and the final.
@@ -194,6 +201,13 @@ impl Parser {
                     }
                     p.print_ascii(&bytes[start..i]);
                     continue;
+                }
+                if self.state == State::Ground && b == b'\n' {
+                    let taken = p.line_feeds(bytes.get(i..).unwrap_or_default());
+                    if taken > 0 {
+                        i += taken;
+                        continue;
+                    }
                 }
                 self.input(p, u32::from(b));
             } else {

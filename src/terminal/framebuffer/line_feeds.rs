@@ -1,0 +1,179 @@
+//! Many lines of plain text at the bottom of the screen, scrolled in one go.
+//!
+//! Bulk output (`seq`, `cat`, build logs) is mostly short lines of
+//! printable ASCII ending in CR LF, arriving hundreds per pty read, and
+//! nearly all of them scroll off before a frame is ever sent. Done one line
+//! feed at a time, each such line is written into a screen row, the rows
+//! rotate, the line is copied into the scrollback, and the row is erased
+//! again. Here the whole stretch is laid out at once: lines that will have
+//! scrolled off by its end are written straight into their scrollback
+//! entries (or skipped when no scrollback keeps them), and only the lines
+//! that end up on screen touch screen rows. The result — cells, cursor,
+//! scrollback, row identities — is exactly that of the line-by-line path,
+//! which a property test in the emulator checks.
+
+use std::sync::Arc;
+
+use super::{Framebuffer, Row, next_gen, recycle_blank};
+use crate::terminal::cell::{Cell, Color, Renditions};
+
+/// The longest prefix of `bytes` made only of printable ASCII, CR and LF,
+/// ending in a line feed, in which no stretch of text reaches past the
+/// last column when written from `col` on a `width`-column screen (so that
+/// nothing wraps). Returns its length and its number of line feeds.
+pub(crate) fn plain_lines(bytes: &[u8], mut col: usize, width: usize) -> (usize, usize) {
+    let (mut end, mut line_feeds, mut i) = (0, 0, 0);
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'\n' => {
+                i += 1;
+                end = i;
+                line_feeds += 1;
+            }
+            b'\r' => {
+                i += 1;
+                col = 0;
+            }
+            0x20..=0x7e => {
+                let run = bytes
+                    .get(i..)
+                    .unwrap_or_default()
+                    .iter()
+                    .take_while(|b| (0x20..0x7f).contains(*b))
+                    .count();
+                if col + run > width {
+                    break;
+                }
+                i += run;
+                col = (col + run).min(width.saturating_sub(1));
+            }
+            _ => break,
+        }
+    }
+    (end, line_feeds)
+}
+
+/// Calls `write(col, text)` for each stretch of text of one line (the
+/// bytes between two line feeds), tracking the cursor column across
+/// carriage returns as printing would.
+fn replay(line: &[u8], col: &mut usize, width: usize, mut write: impl FnMut(usize, &[u8])) {
+    for (i, text) in line.split(|&b| b == b'\r').enumerate() {
+        if i > 0 {
+            *col = 0;
+        }
+        if !text.is_empty() {
+            write(*col, text);
+            *col = (*col + text.len()).min(width.saturating_sub(1));
+        }
+    }
+}
+
+impl Framebuffer {
+    /// Applies `bytes`, a prefix found by [`plain_lines`] (it starts and
+    /// ends with a line feed and holds `line_feeds` of them), with the
+    /// cursor on the bottom row of a scrolling region that is the whole
+    /// screen and no pending wrap, insert mode or DEC graphics. Returns
+    /// the cursor column afterwards.
+    pub(crate) fn plain_line_feeds(&mut self, bytes: &[u8], line_feeds: usize) -> usize {
+        let (height, width) = (self.height(), self.width());
+        let bg = self.ds.background();
+        let rend = self.ds.renditions;
+        let mut col = self.ds.cursor_col().max(0) as usize;
+        // The text after each line feed; the last (after the final line
+        // feed) is empty. Line `j` (1-based) becomes the bottom row at the
+        // j-th line feed, so the first `line_feeds` of the old rows followed
+        // by these lines scroll off, and the last `height` stay.
+        let mut lines = bytes.get(1..).unwrap_or_default().split(|&b| b == b'\n');
+        let old_leaving = line_feeds.min(height);
+        let new_leaving = line_feeds - old_leaving;
+
+        if self.scrollback_limit > 0 && self.alternate.is_none() {
+            let limit = self.scrollback_limit;
+            let sb = Arc::make_mut(&mut self.scrollback);
+            // Of all the lines entering the scrollback only the last
+            // `limit` stay; older entries they push out lend their memory.
+            let skip = line_feeds.saturating_sub(limit);
+            let evicted = (sb.len() + line_feeds).saturating_sub(limit).min(sb.len());
+            let mut spares: Vec<Arc<Row>> = sb.drain(..evicted).collect();
+            let mut entered = 0;
+            for row in self.rows.iter().take(old_leaving) {
+                if entered >= skip {
+                    sb.push_back(row.scrollback_copy(spares.pop()));
+                }
+                entered += 1;
+            }
+            for line in lines.by_ref().take(new_leaving) {
+                if entered >= skip {
+                    sb.push_back(scrollback_line(
+                        line,
+                        &mut col,
+                        width,
+                        bg,
+                        rend,
+                        spares.pop(),
+                    ));
+                } else {
+                    replay(line, &mut col, width, |_, _| {});
+                }
+                entered += 1;
+            }
+        } else {
+            for line in lines.by_ref().take(new_leaving) {
+                replay(line, &mut col, width, |_, _| {});
+            }
+        }
+
+        // The rows that scrolled off come round to the bottom as the new
+        // lines, as in `delete_lines`.
+        self.rows.rotate_left(old_leaving);
+        let first_new = height - old_leaving;
+        for row in self.rows.iter_mut().skip(first_new) {
+            recycle_blank(row, width, bg);
+            let line = lines.next().unwrap_or_default();
+            let row = Arc::make_mut(row);
+            replay(line, &mut col, width, |c, text| {
+                row.write_ascii(c, text, rend)
+            });
+        }
+        col
+    }
+}
+
+/// The scrollback entry of a line that scrolls off without ever being on
+/// screen: what `scrollback_copy` would make of a blank row of background
+/// `bg` with the line written into it, built in `spare`'s memory if free.
+fn scrollback_line(
+    line: &[u8],
+    col: &mut usize,
+    width: usize,
+    bg: Color,
+    rend: Renditions,
+    spare: Option<Arc<Row>>,
+) -> Arc<Row> {
+    let mut entry = match spare {
+        Some(spare) if Arc::strong_count(&spare) == 1 => spare,
+        _ => Arc::new(Row {
+            cells: Vec::new(),
+            generation: 0,
+            clean_from: 0,
+            clean_bg: bg,
+        }),
+    };
+    let row = Arc::make_mut(&mut entry);
+    row.cells.clear();
+    row.generation = next_gen();
+    row.clean_from = 0;
+    row.clean_bg = bg;
+    let blank = Cell::blank(bg);
+    replay(line, col, width, |c, text| {
+        if row.cells.len() < c + text.len() {
+            row.cells.resize(c + text.len(), blank.clone());
+        }
+        row.write_ascii(c, text, rend);
+    });
+    if bg != Color::default() {
+        // Erased with a colour, the whole width is kept (see `scrollback_copy`).
+        row.cells.resize(width, blank);
+    }
+    entry
+}
