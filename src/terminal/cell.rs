@@ -299,6 +299,14 @@ impl Cell {
         }
     }
 
+    /// The cell's character when it is one printable ASCII byte.
+    pub(crate) fn ascii(&self) -> Option<u8> {
+        match self.contents.as_bytes() {
+            &[b] if (0x20..0x7f).contains(&b) => Some(b),
+            _ => None,
+        }
+    }
+
     /// Appends a character (a combining mark) to the grapheme.
     pub fn append(&mut self, c: char) {
         self.contents.push(c);

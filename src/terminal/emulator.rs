@@ -1140,7 +1140,11 @@ mod tests {
             "{:?}\n{:?} {:?} {:?} {} {:?}\n",
             fb.ds, fb.window_title, fb.icon_name, fb.clipboard, fb.bell_count, e.term.last_graphic
         );
-        for r in fb.scrollback().iter().chain(fb.rows()) {
+        for l in fb.scrollback() {
+            assert!(l.clean_tail_is_blank(), "line's blank-tail hint is wrong");
+            out.push_str(&format!("{:?}\n", l.cells()));
+        }
+        for r in fb.rows() {
             assert!(r.clean_tail_is_blank(), "row's blank-tail hint is wrong");
             out.push_str(&format!("{:?}\n", r.cells()));
         }

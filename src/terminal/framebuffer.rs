@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::cell::{Cell, Color, Renditions};
 
 mod line_feeds;
+mod scrollback;
 pub(crate) use line_feeds::plain_lines;
+pub use scrollback::Line;
 
 static ROW_GENERATION: AtomicU64 = AtomicU64::new(0);
 
@@ -149,35 +151,6 @@ impl Row {
                 self.clean_from = self.cells.len();
             }
         }
-    }
-
-    /// A copy for the scrollback, made in `spare`'s memory when nobody else
-    /// holds it. A default-blank tail is left off (so a scrollback line
-    /// may be shorter than the screen; the missing cells are default
-    /// blanks): a line of bulk output copies a few cells, not the width.
-    fn scrollback_copy(&self, spare: Option<Arc<Row>>) -> Arc<Row> {
-        let keep = if self.clean_bg == Color::default() {
-            self.clean_from.min(self.cells.len())
-        } else {
-            self.cells.len()
-        };
-        let cells = self.cells.get(..keep).unwrap_or_default();
-        if let Some(mut spare) = spare
-            && let Some(row) = Arc::get_mut(&mut spare)
-        {
-            row.cells.clear();
-            row.cells.extend_from_slice(cells);
-            row.generation = self.generation;
-            row.clean_from = self.clean_from.min(keep);
-            row.clean_bg = self.clean_bg;
-            return spare;
-        }
-        Arc::new(Row {
-            cells: cells.to_vec(),
-            generation: self.generation,
-            clean_from: self.clean_from.min(keep),
-            clean_bg: self.clean_bg,
-        })
     }
 
     /// Checks the invariant behind the cheap `reset` (tests only).
@@ -573,7 +546,7 @@ pub struct Framebuffer {
     /// Cursor, pen and modes.
     pub ds: DrawState,
     alternate: Option<Box<SavedScreen>>,
-    scrollback: Arc<VecDeque<Arc<Row>>>,
+    scrollback: Arc<VecDeque<Arc<Line>>>,
     /// Maximum lines kept in the scrollback (0 = none, Mosh's behaviour).
     pub scrollback_limit: usize,
     /// Extended emulator: keep a row's soft-wrap flag on its last cell when
@@ -809,7 +782,7 @@ impl Framebuffer {
     /// A line keeps its cells up to the last one written (or all of them if
     /// it was erased with a background colour); the cells missing on the
     /// right are default blanks.
-    pub fn scrollback(&self) -> &VecDeque<Arc<Row>> {
+    pub fn scrollback(&self) -> &VecDeque<Arc<Line>> {
         &self.scrollback
     }
 
@@ -939,7 +912,7 @@ impl Framebuffer {
                 } else {
                     None
                 };
-                sb.push_back(line.scrollback_copy(spare));
+                sb.push_back(Line::from_row(line, spare));
             }
         }
         // The screen rows themselves stay on screen as the new blank lines:

@@ -14,7 +14,8 @@
 
 use std::sync::Arc;
 
-use super::{Framebuffer, Row, next_gen, recycle_blank};
+use super::scrollback::{Buffers, Line};
+use super::{Framebuffer, recycle_blank};
 use crate::terminal::cell::{Cell, Color, Renditions};
 
 /// The longest prefix of `bytes` made only of printable ASCII, CR and LF,
@@ -94,11 +95,11 @@ impl Framebuffer {
             // `limit` stay; older entries they push out lend their memory.
             let skip = line_feeds.saturating_sub(limit);
             let evicted = (sb.len() + line_feeds).saturating_sub(limit).min(sb.len());
-            let mut spares: Vec<Arc<Row>> = sb.drain(..evicted).collect();
+            let mut spares: Vec<Arc<Line>> = sb.drain(..evicted).collect();
             let mut entered = 0;
             for row in self.rows.iter().take(old_leaving) {
                 if entered >= skip {
-                    sb.push_back(row.scrollback_copy(spares.pop()));
+                    sb.push_back(Line::from_row(row, spares.pop()));
                 }
                 entered += 1;
             }
@@ -140,7 +141,7 @@ impl Framebuffer {
 }
 
 /// The scrollback entry of a line that scrolls off without ever being on
-/// screen: what `scrollback_copy` would make of a blank row of background
+/// screen: what `Line::from_row` would make of a blank row of background
 /// `bg` with the line written into it, built in `spare`'s memory if free.
 fn scrollback_line(
     line: &[u8],
@@ -148,32 +149,42 @@ fn scrollback_line(
     width: usize,
     bg: Color,
     rend: Renditions,
-    spare: Option<Arc<Row>>,
-) -> Arc<Row> {
-    let mut entry = match spare {
-        Some(spare) if Arc::strong_count(&spare) == 1 => spare,
-        _ => Arc::new(Row {
-            cells: Vec::new(),
-            generation: 0,
-            clean_from: 0,
-            clean_bg: bg,
-        }),
-    };
-    let row = Arc::make_mut(&mut entry);
-    row.cells.clear();
-    row.generation = next_gen();
-    row.clean_from = 0;
-    row.clean_bg = bg;
-    let blank = Cell::blank(bg);
-    replay(line, col, width, |c, text| {
-        if row.cells.len() < c + text.len() {
-            row.cells.resize(c + text.len(), blank.clone());
+    spare: Option<Arc<Line>>,
+) -> Arc<Line> {
+    let mut buffers = Buffers::take(spare);
+    let start = *col;
+    if bg == Color::default() {
+        let text = &mut buffers.text;
+        let mut plain = true;
+        replay(line, col, width, |c, run| {
+            if c > text.len() {
+                // Blank cells before the text: not a plain line.
+                plain = false;
+                return;
+            }
+            // Overwrite what a carriage return went back over, append the rest.
+            let (over, new) = run.split_at(run.len().min(text.len() - c));
+            if let Some(dst) = text.get_mut(c..c + over.len()) {
+                dst.copy_from_slice(over);
+            }
+            text.extend_from_slice(new);
+        });
+        if plain {
+            return buffers.plain(rend);
         }
-        row.write_ascii(c, text, rend);
+        *col = start;
+    }
+    let mut row = buffers.row(bg);
+    let blank = Cell::blank(bg);
+    replay(line, col, width, |c, run| {
+        if row.cells.len() < c + run.len() {
+            row.cells.resize(c + run.len(), blank.clone());
+        }
+        row.write_ascii(c, run, rend);
     });
     if bg != Color::default() {
-        // Erased with a colour, the whole width is kept (see `scrollback_copy`).
+        // Erased with a colour, the whole width is kept (see `Line::from_row`).
         row.cells.resize(width, blank);
     }
-    entry
+    buffers.cells(row)
 }
