@@ -1140,9 +1140,12 @@ mod tests {
             "{:?}\n{:?} {:?} {:?} {} {:?}\n",
             fb.ds, fb.window_title, fb.icon_name, fb.clipboard, fb.bell_count, e.term.last_graphic
         );
-        for l in fb.scrollback() {
-            assert!(l.clean_tail_is_blank(), "line's blank-tail hint is wrong");
-            out.push_str(&format!("{:?}\n", l.cells()));
+        assert!(
+            fb.scrollback().clean_tails_are_blank(),
+            "a line's blank-tail hint is wrong"
+        );
+        for cells in fb.scrollback().iter() {
+            out.push_str(&format!("{cells:?}\n"));
         }
         for r in fb.rows() {
             assert!(r.clean_tail_is_blank(), "row's blank-tail hint is wrong");

@@ -1,7 +1,6 @@
 //! The screen: rows of cells plus the drawing state, with Mosh 1.4.0's
 //! semantics for every operation a display diff can trigger.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -10,7 +9,7 @@ use super::cell::{Cell, Color, Renditions};
 mod line_feeds;
 mod scrollback;
 pub(crate) use line_feeds::plain_lines;
-pub use scrollback::Line;
+pub use scrollback::Scrollback;
 
 static ROW_GENERATION: AtomicU64 = AtomicU64::new(0);
 
@@ -546,7 +545,7 @@ pub struct Framebuffer {
     /// Cursor, pen and modes.
     pub ds: DrawState,
     alternate: Option<Box<SavedScreen>>,
-    scrollback: Arc<VecDeque<Arc<Line>>>,
+    scrollback: Arc<Scrollback>,
     /// Maximum lines kept in the scrollback (0 = none, Mosh's behaviour).
     pub scrollback_limit: usize,
     /// Extended emulator: keep a row's soft-wrap flag on its last cell when
@@ -680,7 +679,7 @@ impl Framebuffer {
             title_initialized: false,
             ds: DrawState::new(w as i32, h as i32),
             alternate: None,
-            scrollback: Arc::new(VecDeque::new()),
+            scrollback: Arc::new(Scrollback::default()),
             scrollback_limit: 0,
             keep_wrap_at_end: false,
         }
@@ -782,7 +781,7 @@ impl Framebuffer {
     /// A line keeps its cells up to the last one written (or all of them if
     /// it was erased with a background colour); the cells missing on the
     /// right are default blanks.
-    pub fn scrollback(&self) -> &VecDeque<Arc<Line>> {
+    pub fn scrollback(&self) -> &Scrollback {
         &self.scrollback
     }
 
@@ -905,14 +904,7 @@ impl Framebuffer {
         if save {
             let sb = Arc::make_mut(&mut self.scrollback);
             for line in fresh.iter() {
-                // Once the scrollback is full, the oldest entry's memory
-                // takes the new line.
-                let spare = if sb.len() >= limit {
-                    sb.pop_front()
-                } else {
-                    None
-                };
-                sb.push_back(Line::from_row(line, spare));
+                sb.push_row(line, limit);
             }
         }
         // The screen rows themselves stay on screen as the new blank lines:
@@ -1203,7 +1195,7 @@ mod tests {
                 let got_sb: Vec<_> = fb
                     .scrollback()
                     .iter()
-                    .map(|r| format!("{:.<w$}", r.cells().iter().map(|c| if c.is_empty() { "." } else { c.contents() }).collect::<String>()))
+                    .map(|cells| format!("{:.<w$}", cells.iter().map(|c| if c.is_empty() { "." } else { c.contents() }).collect::<String>()))
                     .collect();
                 let want_sb: Vec<_> = sb.iter().map(|m| m.0.clone()).collect();
                 proptest::prop_assert_eq!(got_sb, want_sb);
@@ -1211,9 +1203,9 @@ mod tests {
                     proptest::prop_assert!(r.clean_tail_is_blank());
                     proptest::prop_assert_eq!(r.cells().len(), w);
                 }
-                for r in fb.scrollback() {
-                    proptest::prop_assert!(r.clean_tail_is_blank());
-                    proptest::prop_assert!(r.cells().len() <= w);
+                proptest::prop_assert!(fb.scrollback().clean_tails_are_blank());
+                for cells in fb.scrollback().iter() {
+                    proptest::prop_assert!(cells.len() <= w);
                 }
             }
         }

@@ -14,8 +14,8 @@
 
 use std::sync::Arc;
 
-use super::scrollback::{Buffers, Line};
-use super::{Framebuffer, recycle_blank};
+use super::scrollback::Scrollback;
+use super::{Framebuffer, Row, recycle_blank};
 use crate::terminal::cell::{Cell, Color, Renditions};
 
 /// The longest prefix of `bytes` made only of printable ASCII, CR and LF,
@@ -92,31 +92,21 @@ impl Framebuffer {
             let limit = self.scrollback_limit;
             let sb = Arc::make_mut(&mut self.scrollback);
             // Of all the lines entering the scrollback only the last
-            // `limit` stay; older entries they push out lend their memory.
+            // `limit` stay (and they push out every older one).
             let skip = line_feeds.saturating_sub(limit);
-            let evicted = (sb.len() + line_feeds).saturating_sub(limit).min(sb.len());
-            let mut spares: Vec<Arc<Line>> = sb.drain(..evicted).collect();
-            let mut entered = 0;
-            for row in self.rows.iter().take(old_leaving) {
-                if entered >= skip {
-                    sb.push_back(Line::from_row(row, spares.pop()));
+            let mut text = Vec::new();
+            for (i, row) in self.rows.iter().take(old_leaving).enumerate() {
+                if i >= skip {
+                    sb.push_row(row, limit);
                 }
-                entered += 1;
             }
-            for line in lines.by_ref().take(new_leaving) {
-                if entered >= skip {
-                    sb.push_back(scrollback_line(
-                        line,
-                        &mut col,
-                        width,
-                        bg,
-                        rend,
-                        spares.pop(),
-                    ));
+            for (i, line) in lines.by_ref().take(new_leaving).enumerate() {
+                if old_leaving + i >= skip {
+                    let new = NewLine { width, bg, rend };
+                    new.enter(line, &mut col, &mut text, sb, limit);
                 } else {
                     replay(line, &mut col, width, |_, _| {});
                 }
-                entered += 1;
             }
         } else {
             for line in lines.by_ref().take(new_leaving) {
@@ -140,51 +130,77 @@ impl Framebuffer {
     }
 }
 
-/// The scrollback entry of a line that scrolls off without ever being on
-/// screen: what `Line::from_row` would make of a blank row of background
-/// `bg` with the line written into it, built in `spare`'s memory if free.
-fn scrollback_line(
-    line: &[u8],
-    col: &mut usize,
+/// A line written into a fresh row: its geometry and pen.
+struct NewLine {
     width: usize,
     bg: Color,
     rend: Renditions,
-    spare: Option<Arc<Line>>,
-) -> Arc<Line> {
-    let mut buffers = Buffers::take(spare);
-    let start = *col;
-    if bg == Color::default() {
-        let text = &mut buffers.text;
-        let mut plain = true;
-        replay(line, col, width, |c, run| {
-            if c > text.len() {
-                // Blank cells before the text: not a plain line.
-                plain = false;
+}
+
+impl NewLine {
+    /// Adds `line`, which scrolls off without ever being on screen, to the
+    /// scrollback as `Scrollback::push_row` would add a blank row with the
+    /// line written into it. `text` is scratch space.
+    fn enter(
+        &self,
+        line: &[u8],
+        col: &mut usize,
+        text: &mut Vec<u8>,
+        sb: &mut Scrollback,
+        limit: usize,
+    ) {
+        let Self { width, bg, rend } = *self;
+        let start = *col;
+        if bg == Color::default() {
+            // The usual line: text from the first column, then CR.
+            let body = line.strip_suffix(b"\r").unwrap_or(line);
+            if start == 0 && !body.contains(&b'\r') {
+                sb.push_plain(body, rend, limit);
+                *col = if body.len() < line.len() {
+                    0
+                } else {
+                    body.len().min(width.saturating_sub(1))
+                };
                 return;
             }
-            // Overwrite what a carriage return went back over, append the rest.
-            let (over, new) = run.split_at(run.len().min(text.len() - c));
-            if let Some(dst) = text.get_mut(c..c + over.len()) {
-                dst.copy_from_slice(over);
+            text.clear();
+            let mut plain = true;
+            replay(line, col, width, |c, run| {
+                if c > text.len() {
+                    // Blank cells before the text: not a plain line.
+                    plain = false;
+                    return;
+                }
+                // Overwrite what a carriage return went back over, append the rest.
+                let (over, new) = run.split_at(run.len().min(text.len() - c));
+                if let Some(dst) = text.get_mut(c..c + over.len()) {
+                    dst.copy_from_slice(over);
+                }
+                text.extend_from_slice(new);
+            });
+            if plain {
+                sb.push_plain(text, rend, limit);
+                return;
             }
-            text.extend_from_slice(new);
+            *col = start;
+        }
+        let mut row = Row {
+            cells: Vec::new(),
+            generation: 0,
+            clean_from: 0,
+            clean_bg: bg,
+        };
+        let blank = Cell::blank(bg);
+        replay(line, col, width, |c, run| {
+            if row.cells.len() < c + run.len() {
+                row.cells.resize(c + run.len(), blank.clone());
+            }
+            row.write_ascii(c, run, rend);
         });
-        if plain {
-            return buffers.plain(rend);
+        if bg != Color::default() {
+            // Erased with a colour, the whole width is kept (see `push_row`).
+            row.cells.resize(width, blank);
         }
-        *col = start;
+        sb.push_cells(row, limit);
     }
-    let mut row = buffers.row(bg);
-    let blank = Cell::blank(bg);
-    replay(line, col, width, |c, run| {
-        if row.cells.len() < c + run.len() {
-            row.cells.resize(c + run.len(), blank.clone());
-        }
-        row.write_ascii(c, run, rend);
-    });
-    if bg != Color::default() {
-        // Erased with a colour, the whole width is kept (see `Line::from_row`).
-        row.cells.resize(width, blank);
-    }
-    buffers.cells(row)
 }

@@ -2,153 +2,134 @@
 //!
 //! Nearly every line that scrolls away is plain text: printable ASCII from
 //! the first column in one rendition. Kept as cells, such a line costs 56
-//! bytes a character, and during bulk output copying those cells was most
-//! of the work of a line feed; kept as its bytes it costs one. Other lines
-//! keep their cells.
+//! bytes a character, and during bulk output copying those cells (and
+//! recycling the memory of the line that fell out at the other end) was
+//! most of the work of a line feed. Plain lines keep only their bytes, in
+//! one ring shared by all of them; other lines keep their cells.
 
 use std::borrow::Cow;
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use super::Row;
 use crate::terminal::cell::{Cell, Color, Renditions};
 
-/// One scrollback line. Cells right of the ones it holds are default blanks.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Line {
-    /// Printable ASCII, one character a cell from the first column on, all
-    /// in `rend`, no wide or wrapped cells.
-    Plain {
-        /// The characters.
-        text: Vec<u8>,
-        /// Their renditions.
-        rend: Renditions,
-    },
-    /// Any other line: its cells up to the last one written (the whole
-    /// width if it was erased with a background colour). Scrollback lines
-    /// have no identity: the generation is 0.
-    Cells(Row),
+/// The scrollback: at most `limit` lines, oldest first. Cells right of the
+/// ones a line holds are default blanks.
+#[derive(Debug, Clone, Default)]
+pub struct Scrollback {
+    lines: VecDeque<Entry>,
+    /// The characters of the plain lines, in order.
+    text: VecDeque<u8>,
 }
 
-impl Line {
-    /// The line's cells (made on the spot for a plain line).
-    pub fn cells(&self) -> Cow<'_, [Cell]> {
-        match self {
-            Line::Plain { text, rend, .. } => Cow::Owned(
-                text.iter()
+#[derive(Debug, Clone)]
+enum Entry {
+    /// `len` characters at the front of `text` (after those of the plain
+    /// lines before it), one cell each, all in `rend`, no wide or wrapped
+    /// cells.
+    Plain { len: usize, rend: Renditions },
+    /// Any other line: its cells up to the last one written (the whole
+    /// width if it was erased with a background colour). Scrollback rows
+    /// have no identity: the generation is 0.
+    Cells(Arc<Row>),
+}
+
+impl Scrollback {
+    /// Number of lines.
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// True when no line scrolled off yet.
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// Each line's cells, oldest first (made on the spot for plain lines).
+    pub fn iter(&self) -> impl Iterator<Item = Cow<'_, [Cell]>> {
+        let mut at = 0;
+        self.lines.iter().map(move |e| match e {
+            Entry::Plain { len, rend } => {
+                let cells = self
+                    .text
+                    .range(at..at + len)
                     .map(|&b| Cell::from_char(char::from(b), *rend, false))
-                    .collect(),
-            ),
-            Line::Cells(row) => Cow::Borrowed(row.cells()),
-        }
+                    .collect();
+                at += len;
+                Cow::Owned(cells)
+            }
+            Entry::Cells(row) => Cow::Borrowed(row.cells()),
+        })
+    }
+
+    /// Which lines are kept as plain text (tests only).
+    #[cfg(test)]
+    pub(crate) fn plain_lines(&self) -> Vec<bool> {
+        let plain = |e: &Entry| matches!(e, Entry::Plain { .. });
+        self.lines.iter().map(plain).collect()
     }
 
     /// Checks the invariant behind the cheap `Row::reset` (tests only).
     #[cfg(test)]
-    pub(crate) fn clean_tail_is_blank(&self) -> bool {
-        match self {
-            Line::Plain { .. } => true,
-            Line::Cells(row) => row.clean_tail_is_blank(),
-        }
+    pub(crate) fn clean_tails_are_blank(&self) -> bool {
+        self.lines.iter().all(|e| match e {
+            Entry::Plain { .. } => true,
+            Entry::Cells(row) => row.clean_tail_is_blank(),
+        })
     }
 
-    /// The scrollback line for screen row `row`, made in `spare`'s memory
-    /// when nobody else holds it.
-    pub(crate) fn from_row(row: &Row, spare: Option<Arc<Line>>) -> Arc<Line> {
+    /// Adds screen row `row`, keeping at most `limit` lines.
+    pub(crate) fn push_row(&mut self, row: &Row, limit: usize) {
         let keep = if row.clean_bg == Color::default() {
             row.clean_from.min(row.cells.len())
         } else {
             row.cells.len()
         };
         let cells = row.cells.get(..keep).unwrap_or_default();
-        let mut buffers = Buffers::take(spare);
         let rend = cells.first().map(|c| c.renditions).unwrap_or_default();
-        let plain = cells
-            .iter()
-            .all(|c| c.renditions == rend && !c.wide && !c.fallback && !c.wrap)
-            && row.clean_bg == Color::default();
+        let plain = row.clean_bg == Color::default()
+            && cells.iter().all(|c| {
+                c.renditions == rend && !c.wide && !c.fallback && !c.wrap && c.ascii().is_some()
+            });
         if plain {
-            buffers.text.clear();
-            for c in cells {
-                match c.ascii() {
-                    Some(b) => buffers.text.push(b),
-                    None => break,
-                }
-            }
-            if buffers.text.len() == cells.len() {
-                return buffers.plain(rend);
-            }
-        }
-        let mut copy = buffers.row(row.clean_bg);
-        copy.cells.extend_from_slice(cells);
-        copy.clean_from = row.clean_from.min(keep);
-        buffers.cells(copy)
-    }
-}
-
-/// The memory of a scrollback line that is leaving, for the next one.
-pub(crate) struct Buffers {
-    arc: Option<Arc<Line>>,
-    /// A byte buffer, empty.
-    pub(crate) text: Vec<u8>,
-    cells: Vec<Cell>,
-}
-
-impl Buffers {
-    /// Takes `spare` apart if nobody else holds it.
-    pub(crate) fn take(spare: Option<Arc<Line>>) -> Buffers {
-        let (mut text, mut cells) = (Vec::new(), Vec::new());
-        let arc = spare.and_then(|mut arc| {
-            match Arc::get_mut(&mut arc)? {
-                Line::Plain { text: t, .. } => text = std::mem::take(t),
-                Line::Cells(row) => cells = std::mem::take(&mut row.cells),
-            }
-            Some(arc)
-        });
-        text.clear();
-        cells.clear();
-        Buffers { arc, text, cells }
-    }
-
-    /// A blank row of no cells with a known-blank tail of `bg`, in the
-    /// spare's cell memory.
-    pub(crate) fn row(&mut self, bg: Color) -> Row {
-        Row {
-            cells: std::mem::take(&mut self.cells),
-            generation: 0,
-            clean_from: 0,
-            clean_bg: bg,
+            self.text.extend(cells.iter().filter_map(Cell::ascii));
+            self.push(Entry::Plain { len: keep, rend }, limit);
+        } else {
+            let copy = Row {
+                cells: cells.to_vec(),
+                generation: 0,
+                clean_from: row.clean_from.min(keep),
+                clean_bg: row.clean_bg,
+            };
+            self.push(Entry::Cells(Arc::new(copy)), limit);
         }
     }
 
-    /// A plain line of `self.text`.
-    pub(crate) fn plain(self, rend: Renditions) -> Arc<Line> {
-        let Buffers { arc, text, .. } = self;
-        finish(arc, Line::Plain { text, rend })
+    /// Adds a plain line of `text` in `rend`, keeping at most `limit` lines.
+    pub(crate) fn push_plain(&mut self, text: &[u8], rend: Renditions, limit: usize) {
+        self.text.extend(text);
+        let len = text.len();
+        self.push(Entry::Plain { len, rend }, limit);
     }
 
-    /// A line of cells.
-    pub(crate) fn cells(self, row: Row) -> Arc<Line> {
-        finish(self.arc, Line::Cells(row))
+    /// Adds a line of cells, keeping at most `limit` lines.
+    pub(crate) fn push_cells(&mut self, row: Row, limit: usize) {
+        self.push(Entry::Cells(Arc::new(row)), limit);
     }
-}
 
-/// `line` in `arc`'s allocation if there is one.
-fn finish(arc: Option<Arc<Line>>, line: Line) -> Arc<Line> {
-    match arc {
-        Some(mut arc) => match Arc::get_mut(&mut arc) {
-            Some(slot) => {
-                *slot = line;
-                arc
+    fn push(&mut self, entry: Entry, limit: usize) {
+        self.lines.push_back(entry);
+        while self.lines.len() > limit {
+            if let Some(Entry::Plain { len, .. }) = self.lines.pop_front() {
+                self.text.drain(..len.min(self.text.len()));
             }
-            None => Arc::new(line),
-        },
-        None => Arc::new(line),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::Line;
     use crate::terminal::emulator::Emulator;
 
     /// Which lines are kept as bytes, for output fed line by line and all at once.
@@ -162,9 +143,7 @@ mod tests {
             "wide \u{4e2d}\r\n".as_bytes(),
             b"\r\n",
         ];
-        let want = [
-            "plain", "plain", "cells", "cells", "cells", "plain", "plain",
-        ];
+        let want = [true, true, false, false, false, true, true];
         for all_at_once in [false, true] {
             let mut e = Emulator::new_extended(20, 3);
             if all_at_once {
@@ -173,22 +152,15 @@ mod tests {
                 lines.iter().for_each(|l| e.feed(l));
             }
             e.feed(b"\r\n\r\n\r\n");
-            let got: Vec<_> = e
-                .framebuffer()
-                .scrollback()
+            let sb = e.framebuffer().scrollback();
+            assert_eq!(sb.plain_lines(), want, "all at once: {all_at_once}");
+            let text: Vec<String> = sb
                 .iter()
-                .map(|l| match **l {
-                    Line::Plain { .. } => "plain",
-                    Line::Cells(_) => "cells",
-                })
+                .map(|cells| cells.iter().map(|c| c.contents().to_string()).collect())
                 .collect();
-            assert_eq!(got, want, "all at once: {all_at_once}");
-            let first = e.framebuffer().scrollback().front().map(|l| l.cells());
-            let text: String = first
-                .iter()
-                .flat_map(|c| c.iter().map(|c| c.contents().to_string()))
-                .collect();
-            assert_eq!(text, "plain text");
+            assert_eq!(text[0], "plain text");
+            assert_eq!(text[1], "all red");
+            assert_eq!(text[3], "two pens");
         }
     }
 }
