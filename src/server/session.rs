@@ -167,8 +167,9 @@ struct EchoPacing {
     pending_other: bool,
     /// When application output (not an echo) last arrived.
     last_app_output: Option<Instant>,
-    /// The pty was in cooked-echo mode at the last sample, but not settled.
-    unsettled_cooked: bool,
+    /// Application output came less than ECHO_MODE_SETTLE before the last
+    /// look at the echo mode.
+    unsettled: bool,
     /// The newest state number sent (to notice that a send flushed everything).
     last_sent_num: u64,
 }
@@ -234,18 +235,21 @@ impl EchoPacing {
         self.echo_only().then_some(ECHO_FRAME_INTERVAL)
     }
 
-    /// The echo mode to report, given the pty's mode sampled at `now`.
-    fn settled_cooked_echo(&mut self, sampled: bool, now: Instant) -> bool {
+    /// The echo mode to report at `now`; `sample` reads the pty's mode,
+    /// and is called only once output has settled (before that the answer
+    /// is "no" whatever the mode, and during bulk output that spares a
+    /// syscall per read).
+    fn settled_cooked_echo(&mut self, sample: impl FnOnce() -> bool, now: Instant) -> bool {
         let settled = self
             .last_app_output
             .is_none_or(|t| now.saturating_duration_since(t) >= ECHO_MODE_SETTLE);
-        self.unsettled_cooked = sampled && !settled;
-        sampled && settled
+        self.unsettled = !settled;
+        settled && sample()
     }
 
-    /// When the echo mode should be sampled again (it is waiting to settle).
+    /// When the echo mode should be sampled again (output has not settled).
     fn wakeup(&self) -> Option<Instant> {
-        self.unsettled_cooked
+        self.unsettled
             .then_some(self.last_app_output?)
             .map(|t| t + ECHO_MODE_SETTLE)
     }
@@ -482,9 +486,11 @@ fn pty_pending(fd: i32) -> Option<usize> {
 /// a pty read that finds the discipline's 4 KiB buffer empty first waits
 /// for the kernel worker that refills it (`n_tty_read` → `flush_work`),
 /// and during bulk output that wait, once per read, was 40 % of the
-/// server's CPU time. The worker's wake-up brings us back instead. Only
-/// when nothing is pending at all is a plain read made, which tells
-/// "no data yet" (EAGAIN) from "the application is gone" (EIO/EOF).
+/// server's CPU time. The worker's wake-up brings us back instead. The
+/// first read of a wake-up asks for the whole buffer: the wake-up says
+/// there is data, and if there is none after all (a stale wake-up) the
+/// read tells "no data yet" (EAGAIN) from "the application is gone"
+/// (EIO/EOF).
 fn read_pty(
     guard: &mut tokio::io::unix::AsyncFdReadyGuard<'_, OwnedFd>,
     buf: &mut [u8],
@@ -495,14 +501,20 @@ fn read_pty(
         if rest.is_empty() {
             break;
         }
-        let want = match pty_pending(fd) {
-            Some(0) if filled > 0 => {
-                // Everything ready was read; the next wake-up brings more.
-                guard.clear_ready();
-                break;
+        let want = if filled == 0 {
+            // The wake-up means the discipline holds data, and a read of
+            // a non-empty discipline returns at once with what it holds.
+            rest.len()
+        } else {
+            match pty_pending(fd) {
+                Some(0) => {
+                    // Everything ready was read; the next wake-up brings more.
+                    guard.clear_ready();
+                    break;
+                }
+                Some(n) => n.min(rest.len()),
+                None => rest.len(),
             }
-            Some(n) if n > 0 => n.min(rest.len()),
-            _ => rest.len(),
         };
         let Some(rest) = rest.get_mut(..want) else {
             break;
@@ -692,8 +704,8 @@ impl Logic {
 
     async fn transmit(&mut self, socket: &UdpSocket, now: Instant) {
         if !self.conn.shutdown_in_progress() {
-            let sampled = tty_cooked_echo(self.master_fd);
-            let cooked = self.pacing.settled_cooked_echo(sampled, now);
+            let fd = self.master_fd;
+            let cooked = self.pacing.settled_cooked_echo(|| tty_cooked_echo(fd), now);
             self.conn.current_state_mut().set_cooked_echo(cooked);
         }
         self.conn.set_send_delay(self.pacing.send_delay());
@@ -789,19 +801,19 @@ mod tests {
     fn echo_mode_is_reported_only_once_output_has_settled() {
         let t = Instant::now();
         let mut p = EchoPacing::default();
-        assert!(p.settled_cooked_echo(true, t));
+        assert!(p.settled_cooked_echo(|| true, t));
         // A prompt, then (microseconds later) echo off: right after the
-        // prompt the sampled mode may still say "echo".
+        // prompt the sampled mode may still say "echo", so it is not read.
         p.output(b"Password: ", t);
-        assert!(!p.settled_cooked_echo(true, t));
+        assert!(!p.settled_cooked_echo(|| panic!("sampled before output settled"), t));
         assert_eq!(p.wakeup(), Some(t + ECHO_MODE_SETTLE));
-        assert!(!p.settled_cooked_echo(false, t + ECHO_MODE_SETTLE));
+        assert!(!p.settled_cooked_echo(|| false, t + ECHO_MODE_SETTLE));
         assert_eq!(p.wakeup(), None);
-        assert!(p.settled_cooked_echo(true, t + ECHO_MODE_SETTLE));
+        assert!(p.settled_cooked_echo(|| true, t + ECHO_MODE_SETTLE));
         // The echo of a key does not unsettle it.
         p.key_written(b'q', t);
         p.output(b"q", t + ECHO_MODE_SETTLE);
-        assert!(p.settled_cooked_echo(true, t + ECHO_MODE_SETTLE));
+        assert!(p.settled_cooked_echo(|| true, t + ECHO_MODE_SETTLE));
     }
 
     /// A fresh 80x24 pty pair (master, slave).
