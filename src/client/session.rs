@@ -423,6 +423,10 @@ impl Session {
                     if self.user_input(&bytes)? {
                         return Ok(());
                     }
+                    // Predictions go on screen before the keys go out:
+                    // encrypting and sending is work the eye need not wait for.
+                    self.output_frame()
+                        .map_err(|e| format!("Error: write: {}", strip_os_error(&e)))?;
                 }
                 Event::Resize => self.resize(),
                 Event::Continue => self.resume(),
