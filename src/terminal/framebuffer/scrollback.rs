@@ -26,9 +26,14 @@ pub struct Scrollback {
 #[derive(Debug, Clone)]
 enum Entry {
     /// `len` characters at the front of `text` (after those of the plain
-    /// lines before it), one cell each, all in `rend`, no wide or wrapped
-    /// cells.
-    Plain { len: usize, rend: Renditions },
+    /// lines before it), one cell each, all in `rend`, no wide cells; only
+    /// the last cell may carry the soft-wrap flag (`wrapped`: a long line
+    /// went on in the next row).
+    Plain {
+        len: usize,
+        rend: Renditions,
+        wrapped: bool,
+    },
     /// Any other line: its cells up to the last one written (the whole
     /// width if it was erased with a background colour). Scrollback rows
     /// have no identity: the generation is 0.
@@ -50,12 +55,15 @@ impl Scrollback {
     pub fn iter(&self) -> impl Iterator<Item = Cow<'_, [Cell]>> {
         let mut at = 0;
         self.lines.iter().map(move |e| match e {
-            Entry::Plain { len, rend } => {
-                let cells = self
+            Entry::Plain { len, rend, wrapped } => {
+                let mut cells: Vec<Cell> = self
                     .text
                     .range(at..at + len)
                     .map(|&b| Cell::from_char(char::from(b), *rend, false))
                     .collect();
+                if let Some(last) = cells.last_mut() {
+                    last.wrap = *wrapped;
+                }
                 at += len;
                 Cow::Owned(cells)
             }
@@ -88,13 +96,24 @@ impl Scrollback {
         };
         let cells = row.cells.get(..keep).unwrap_or_default();
         let rend = cells.first().map(|c| c.renditions).unwrap_or_default();
+        let wrapped = cells.last().is_some_and(|c| c.wrap);
+        let last = keep.saturating_sub(1);
         let plain = row.clean_bg == Color::default()
-            && cells.iter().all(|c| {
-                c.renditions == rend && !c.wide && !c.fallback && !c.wrap && c.ascii().is_some()
+            && cells.iter().enumerate().all(|(i, c)| {
+                c.renditions == rend
+                    && !c.wide
+                    && !c.fallback
+                    && (!c.wrap || i == last)
+                    && c.ascii().is_some()
             });
         if plain {
             self.text.extend(cells.iter().filter_map(Cell::ascii));
-            self.push(Entry::Plain { len: keep, rend }, limit);
+            let entry = Entry::Plain {
+                len: keep,
+                rend,
+                wrapped,
+            };
+            self.push(entry, limit);
         } else {
             let copy = Row {
                 cells: cells.to_vec(),
@@ -110,7 +129,8 @@ impl Scrollback {
     pub(crate) fn push_plain(&mut self, text: &[u8], rend: Renditions, limit: usize) {
         self.text.extend(text);
         let len = text.len();
-        self.push(Entry::Plain { len, rend }, limit);
+        let wrapped = false;
+        self.push(Entry::Plain { len, rend, wrapped }, limit);
     }
 
     /// Adds a line of cells, keeping at most `limit` lines.
@@ -130,20 +150,75 @@ impl Scrollback {
 
 #[cfg(test)]
 mod tests {
+    use super::{Row, Scrollback};
+    use crate::terminal::cell::{Cell, Color, Renditions};
     use crate::terminal::emulator::Emulator;
+
+    proptest::proptest! {
+        /// Whatever form a line is kept in, it gives back the row's cells up
+        /// to its last written one (all of them after a coloured erase),
+        /// wrap flag included; and the oldest lines go first.
+        #[test]
+        fn lines_come_back_as_the_cells_that_went_in(
+            rows in proptest::collection::vec(
+                (
+                    proptest::collection::vec((0u8..6, proptest::bool::ANY), 0..8),
+                    0usize..4,
+                    proptest::bool::ANY,
+                    proptest::bool::ANY,
+                ),
+                1..12,
+            ),
+            limit in 1usize..5,
+        ) {
+            let mut sb = Scrollback::default();
+            let mut want = Vec::new();
+            for (written, blank_tail, wrap, coloured) in rows {
+                let bg = if coloured { Color::Indexed(4) } else { Color::Default };
+                let red = Renditions { fg: Color::Indexed(1), ..Renditions::default() };
+                let mut cells: Vec<Cell> = written
+                    .iter()
+                    .map(|&(kind, pen)| {
+                        let rend = if pen { red } else { Renditions::default() };
+                        match kind {
+                            0 => Cell::blank(Color::Default),
+                            1 => Cell::from_char('中', rend, true),
+                            2 => Cell::with_text("e\u{301}", rend),
+                            _ => Cell::from_char(char::from(b'a' + kind), rend, false),
+                        }
+                    })
+                    .collect();
+                let clean_from = cells.len();
+                cells.extend(std::iter::repeat_n(Cell::blank(bg), blank_tail));
+                let mut row = Row { cells, generation: 7, clean_from, clean_bg: bg };
+                if wrap {
+                    row.set_wrap(true);
+                }
+                proptest::prop_assert!(row.clean_tail_is_blank());
+                let keep = if bg == Color::Default { row.clean_from } else { row.cells.len() };
+                want.push(row.cells[..keep].to_vec());
+                sb.push_row(&row, limit);
+            }
+            let got: Vec<Vec<Cell>> = sb.iter().map(|c| c.into_owned()).collect();
+            let start = want.len().saturating_sub(limit);
+            proptest::prop_assert_eq!(got, want[start..].to_vec());
+        }
+    }
 
     /// Which lines are kept as bytes, for output fed line by line and all at once.
     #[test]
     fn plain_text_lines_are_kept_as_bytes() {
-        let lines: [&[u8]; 6] = [
+        let lines: [&[u8]; 7] = [
             b"plain text\r\n",
+            b"a line of 25 characters..\r\n",
             b"\x1b[31mall red\x1b[m\r\n",
             b"gap\x1b[3Cafter\r\n",
             b"two \x1b[1mpens\x1b[m\r\n",
             "wide \u{4e2d}\r\n".as_bytes(),
             b"\r\n",
         ];
-        let want = [true, true, false, false, false, true, true];
+        // The 25 characters take two rows of 20, the first soft-wrapped.
+        let want = [true, true, true, true, false, false, false, true, true];
         for all_at_once in [false, true] {
             let mut e = Emulator::new_extended(20, 3);
             if all_at_once {
@@ -159,8 +234,16 @@ mod tests {
                 .map(|cells| cells.iter().map(|c| c.contents().to_string()).collect())
                 .collect();
             assert_eq!(text[0], "plain text");
-            assert_eq!(text[1], "all red");
-            assert_eq!(text[3], "two pens");
+            assert_eq!(text[1], "a line of 25 charact");
+            assert_eq!(text[2], "ers..");
+            assert_eq!(text[3], "all red");
+            assert_eq!(text[5], "two pens");
+            let wraps: Vec<bool> = sb
+                .iter()
+                .map(|cells| cells.last().is_some_and(|c| c.wrap))
+                .collect();
+            assert_eq!(wraps.iter().filter(|w| **w).count(), 1);
+            assert!(wraps[1]);
         }
     }
 }
