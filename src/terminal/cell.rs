@@ -301,10 +301,8 @@ impl Cell {
 
     /// The cell's character when it is one printable ASCII byte.
     pub(crate) fn ascii(&self) -> Option<u8> {
-        match self.contents.as_bytes() {
-            &[b] if (0x20..0x7f).contains(&b) => Some(b),
-            _ => None,
-        }
+        let b = self.contents.bytes[0];
+        (self.contents.len == 1 && (0x20..0x7f).contains(&b)).then_some(b)
     }
 
     /// Appends a character (a combining mark) to the grapheme.

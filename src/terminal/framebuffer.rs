@@ -35,6 +35,12 @@ pub struct Row {
     clean_from: usize,
     /// The background of the known-blank tail.
     clean_bg: Color,
+    /// `Some(rend)` when every cell before `clean_from` is known to be a
+    /// printable ASCII character in `rend` written by `write_ascii`
+    /// (neither wide nor a fallback; only the last cell may be
+    /// soft-wrapped): the scrollback then takes the row's characters
+    /// without looking at each cell. `None` means unknown.
+    ascii_rend: Option<Renditions>,
 }
 
 impl PartialEq for Row {
@@ -51,6 +57,7 @@ impl Row {
             generation: next_gen(),
             clean_from: 0,
             clean_bg: bg,
+            ascii_rend: Some(Renditions::default()),
         }
     }
 
@@ -62,6 +69,7 @@ impl Row {
     /// The cells for writing (the whole row then counts as written).
     pub fn cells_mut(&mut self) -> &mut [Cell] {
         self.clean_from = self.cells.len();
+        self.ascii_rend = None;
         &mut self.cells
     }
 
@@ -69,11 +77,13 @@ impl Row {
     pub fn cell_mut(&mut self, col: usize) -> Option<&mut Cell> {
         let c = self.cells.get_mut(col)?;
         self.clean_from = self.clean_from.max(col + 1);
+        self.ascii_rend = None;
         Some(c)
     }
 
     /// Changes the number of cells; new cells are blank with background `bg`.
     pub fn resize(&mut self, width: usize, bg: Color) {
+        self.ascii_rend = None;
         let old = self.cells.len();
         self.cells.resize(width, Cell::blank(bg));
         if width > old && bg != self.clean_bg {
@@ -96,6 +106,10 @@ impl Row {
             && c.wrap != w
         {
             c.wrap = w;
+            if self.clean_from != len {
+                // Blank cells now lie before the wrapped last one.
+                self.ascii_rend = None;
+            }
             self.clean_from = len;
         }
     }
@@ -114,6 +128,7 @@ impl Row {
         }
         self.clean_from = 0;
         self.clean_bg = bg;
+        self.ascii_rend = Some(Renditions::default());
     }
 
     /// Writes printable ASCII (each byte one narrow cell with `rend`)
@@ -123,6 +138,13 @@ impl Row {
             return;
         };
         let n = dst.len().min(text.len());
+        // Still all ASCII in one rendition from the first column on, if
+        // this run starts at or before the end of what was written.
+        self.ascii_rend = match self.ascii_rend {
+            _ if self.clean_from == 0 && col == 0 => Some(rend),
+            Some(r) if r == rend && col <= self.clean_from => Some(rend),
+            _ => None,
+        };
         // One cell built once and only its character changed: each cell
         // is then a plain copy.
         let mut cell = Cell::from_char(' ', rend, false);
@@ -134,6 +156,7 @@ impl Row {
     }
 
     fn insert_cell(&mut self, col: usize, bg: Color) {
+        self.ascii_rend = None;
         if col <= self.cells.len() {
             self.cells.insert(col, Cell::blank(bg));
             self.cells.pop();
@@ -143,6 +166,7 @@ impl Row {
     }
 
     fn delete_cell(&mut self, col: usize, bg: Color) {
+        self.ascii_rend = None;
         if col < self.cells.len() {
             self.cells.push(Cell::blank(bg));
             self.cells.remove(col);
@@ -152,11 +176,26 @@ impl Row {
         }
     }
 
-    /// Checks the invariant behind the cheap `reset` (tests only).
+    /// Checks the invariants behind the cheap `reset` and the scrollback's
+    /// shortcut for ASCII rows (tests only).
     #[cfg(test)]
     pub(crate) fn clean_tail_is_blank(&self) -> bool {
         let blank = Cell::blank(self.clean_bg);
-        self.cells.iter().skip(self.clean_from).all(|c| *c == blank)
+        let last = self.cells.len().saturating_sub(1);
+        let ascii_honest = self.ascii_rend.is_none_or(|rend| {
+            self.cells
+                .iter()
+                .take(self.clean_from)
+                .enumerate()
+                .all(|(i, c)| {
+                    c.ascii().is_some()
+                        && c.renditions == rend
+                        && !c.wide
+                        && !c.fallback
+                        && (!c.wrap || i == last)
+                })
+        });
+        ascii_honest && self.cells.iter().skip(self.clean_from).all(|c| *c == blank)
     }
 }
 

@@ -189,6 +189,7 @@ impl NewLine {
             generation: 0,
             clean_from: 0,
             clean_bg: bg,
+            ascii_rend: None,
         };
         let blank = Cell::blank(bg);
         replay(line, col, width, |c, run| {

@@ -21,6 +21,8 @@ pub struct Scrollback {
     lines: VecDeque<Entry>,
     /// The characters of the plain lines, in order.
     text: VecDeque<u8>,
+    /// Room to collect a row's characters in (empty between calls).
+    scratch: Vec<u8>,
 }
 
 #[derive(Debug, Clone)]
@@ -98,16 +100,33 @@ impl Scrollback {
         let rend = cells.first().map(|c| c.renditions).unwrap_or_default();
         let wrapped = cells.last().is_some_and(|c| c.wrap);
         let last = keep.saturating_sub(1);
+        // One pass both checks the cells and collects their characters.
+        let mut bytes = std::mem::take(&mut self.scratch);
+        bytes.clear();
+        let known = row.ascii_rend == Some(rend);
         let plain = row.clean_bg == Color::default()
-            && cells.iter().enumerate().all(|(i, c)| {
-                c.renditions == rend
-                    && !c.wide
-                    && !c.fallback
-                    && (!c.wrap || i == last)
-                    && c.ascii().is_some()
-            });
+            && if known {
+                // Written as ASCII in one rendition: only the characters
+                // need collecting.
+                bytes.extend(cells.iter().filter_map(Cell::ascii));
+                bytes.len() == cells.len()
+            } else {
+                cells.iter().enumerate().all(|(i, c)| match c.ascii() {
+                    Some(b)
+                        if !c.wide
+                            && !c.fallback
+                            && (!c.wrap || i == last)
+                            && c.renditions == rend =>
+                    {
+                        bytes.push(b);
+                        true
+                    }
+                    _ => false,
+                })
+            };
         if plain {
-            self.text.extend(cells.iter().filter_map(Cell::ascii));
+            self.text.extend(&bytes);
+            self.scratch = bytes;
             let entry = Entry::Plain {
                 len: keep,
                 rend,
@@ -115,11 +134,13 @@ impl Scrollback {
             };
             self.push(entry, limit);
         } else {
+            self.scratch = bytes;
             let copy = Row {
                 cells: cells.to_vec(),
                 generation: 0,
                 clean_from: row.clean_from.min(keep),
                 clean_bg: row.clean_bg,
+                ascii_rend: None,
             };
             self.push(Entry::Cells(Arc::new(copy)), limit);
         }
@@ -190,7 +211,7 @@ mod tests {
                     .collect();
                 let clean_from = cells.len();
                 cells.extend(std::iter::repeat_n(Cell::blank(bg), blank_tail));
-                let mut row = Row { cells, generation: 7, clean_from, clean_bg: bg };
+                let mut row = Row { cells, generation: 7, clean_from, clean_bg: bg, ascii_rend: None };
                 if wrap {
                     row.set_wrap(true);
                 }
