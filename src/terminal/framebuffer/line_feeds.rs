@@ -100,9 +100,9 @@ impl Framebuffer {
                     sb.push_row(row, limit);
                 }
             }
+            let new = NewLine { width, bg, rend };
             for (i, line) in lines.by_ref().take(new_leaving).enumerate() {
                 if old_leaving + i >= skip {
-                    let new = NewLine { width, bg, rend };
                     new.enter(line, &mut col, &mut text, sb, limit);
                 } else {
                     replay(line, &mut col, width, |_, _| {});
