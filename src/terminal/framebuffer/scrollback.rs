@@ -102,7 +102,6 @@ impl Scrollback {
         let last = keep.saturating_sub(1);
         // One pass both checks the cells and collects their characters.
         let mut bytes = std::mem::take(&mut self.scratch);
-        bytes.clear();
         let known = row.ascii_rend == Some(rend);
         let plain = row.clean_bg == Color::default()
             && if known {
@@ -126,7 +125,10 @@ impl Scrollback {
             };
         if plain {
             self.text.extend(&bytes);
-            self.scratch = bytes;
+        }
+        bytes.clear();
+        self.scratch = bytes;
+        if plain {
             let entry = Entry::Plain {
                 len: keep,
                 rend,
@@ -134,7 +136,6 @@ impl Scrollback {
             };
             self.push(entry, limit);
         } else {
-            self.scratch = bytes;
             let copy = Row {
                 cells: cells.to_vec(),
                 generation: 0,
