@@ -9,21 +9,15 @@
 
 mod support;
 
-use std::io::ErrorKind;
-use std::net::UdpSocket;
 use std::time::{Duration, Instant};
 
 use prost::Message;
-use rmosh::transport::compress::decode_instruction;
-use rmosh::transport::crypto::{Direction, SeqCounter, Session};
-use rmosh::transport::datagram::{MAX_DATAGRAM_LEN, Packet, TIMESTAMP_NONE, timestamp16};
-use rmosh::transport::error::DatagramError;
-use rmosh::transport::fragment::{Fragment, FragmentAssembly, Fragmenter, MTU_V4};
 use rmosh::transport::key::Base64Key;
 use rmosh::transport::message::{
     HostMessage, Instruction, PROTOCOL_VERSION, ResizeMessage, UserInstruction, UserMessage,
 };
 use support::mosh::{Impl, Server, ServerSpec};
+use support::wire_client::WireClient;
 
 /// Starts Debian's `mosh-server new` running `/bin/sh`; returns it and its key.
 fn start_server() -> (Server, Base64Key) {
@@ -35,65 +29,6 @@ fn start_server() -> (Server, Base64Key) {
     (server, key)
 }
 
-/// The client side of the wire, built from our primitives only.
-struct WireClient {
-    socket: UdpSocket,
-    session: Session,
-    seq: SeqCounter,
-    fragmenter: Fragmenter,
-    assembly: FragmentAssembly,
-    start: Instant,
-}
-
-impl WireClient {
-    fn send(&mut self, instruction: &Instruction) {
-        let fragments = self
-            .fragmenter
-            .fragment_instruction(instruction, MTU_V4)
-            .expect("fragment");
-        for f in fragments {
-            let packet = Packet {
-                direction: Direction::ToServer,
-                seq: self.seq.next_seq().expect("sequence number"),
-                timestamp: timestamp16(self.start.elapsed().as_millis() as u64),
-                timestamp_reply: TIMESTAMP_NONE,
-                payload: f.encode(),
-            };
-            let datagram = packet.encode(&mut self.session).expect("seal");
-            self.socket.send(&datagram).expect("send datagram");
-        }
-    }
-
-    /// The next complete instruction from the server, or None at the deadline.
-    fn recv(&mut self, deadline: Instant) -> Option<Instruction> {
-        let mut buf = [0u8; MAX_DATAGRAM_LEN + 1];
-        loop {
-            let left = deadline.checked_duration_since(Instant::now())?;
-            self.socket
-                .set_read_timeout(Some(left.max(Duration::from_millis(1))))
-                .expect("set timeout");
-            let n = match self.socket.recv(&mut buf) {
-                Ok(n) => n,
-                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                    return None;
-                }
-                Err(e) => panic!("recv: {e}"),
-            };
-            let datagram = buf.get(..n).expect("received length within buffer");
-            let packet = match Packet::decode(&self.session, datagram, Direction::ToClient) {
-                Ok(p) => p,
-                Err(e @ DatagramError::Crypto(_)) => panic!("server datagram rejected: {e}"),
-                Err(e) => panic!("server datagram invalid: {e}"),
-            };
-            assert_eq!(packet.direction, Direction::ToClient);
-            let fragment = Fragment::decode(&packet.payload).expect("fragment header");
-            if let Some(bytes) = self.assembly.add(fragment).expect("reassembly") {
-                return Some(decode_instruction(&bytes).expect("server instruction decodes"));
-            }
-        }
-    }
-}
-
 fn resize_80x24() -> Vec<u8> {
     UserMessage {
         instruction: vec![UserInstruction {
@@ -102,6 +37,7 @@ fn resize_80x24() -> Vec<u8> {
                 width: Some(80),
                 height: Some(24),
             }),
+            ..Default::default()
         }],
     }
     .encode_to_vec()
@@ -110,16 +46,7 @@ fn resize_80x24() -> Vec<u8> {
 #[test]
 fn real_mosh_server_answers_our_first_datagram_and_shuts_down() {
     let (server, key) = start_server();
-    let socket = UdpSocket::bind("127.0.0.1:0").expect("client socket");
-    socket.connect(("127.0.0.1", server.port)).expect("connect");
-    let mut client = WireClient {
-        socket,
-        session: Session::new(&key),
-        seq: SeqCounter::new(),
-        fragmenter: Fragmenter::new(),
-        assembly: FragmentAssembly::new(),
-        start: Instant::now(),
-    };
+    let mut client = WireClient::connect(server.port, &key);
 
     let first = Instruction {
         protocol_version: Some(PROTOCOL_VERSION),

@@ -10,6 +10,7 @@ use super::escape::EscapeConfig;
 use super::terminfo::{self, TermCaps};
 use crate::prediction::PredictionConfig;
 use crate::prediction::mode::{DisplayPreference, UnknownMode, overwrite_from_env_value};
+use crate::sync::capabilities::Capabilities;
 use crate::transport::key::Base64Key;
 
 /// Arguments of `rmosh client` (Mosh's `mosh-client` syntax, key in `MOSH_KEY`).
@@ -193,6 +194,9 @@ pub struct ClientConfig {
     pub has_title: bool,
     /// smcup/rmcup are used (no `MOSH_NO_TERM_INIT`).
     pub term_init: bool,
+    /// The rmosh extensions announced to the server (docs/extensions.md);
+    /// none with `RMOSH_NO_EXTENSIONS` set.
+    pub extensions: Capabilities,
 }
 
 /// Takes `MOSH_KEY` out of the environment, returning its value.
@@ -317,6 +321,11 @@ fn start(ip: &str, port: &str, verbose: u32, key: Option<String>, argv0: &str) -
         },
         has_title: term_has_title(term.as_deref()),
         term_init: std::env::var_os("MOSH_NO_TERM_INIT").is_none(),
+        extensions: if std::env::var_os("RMOSH_NO_EXTENSIONS").is_some() {
+            Capabilities::NONE
+        } else {
+            Capabilities::SUPPORTED
+        },
         caps,
     };
     super::session::run_and_report(config)

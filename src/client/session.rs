@@ -272,6 +272,10 @@ async fn run(config: ClientConfig) -> Outcome {
     // Nor does a keystroke wait for the send interval after an empty ack or
     // at human typing speed; only bursts faster than 20 ms are paced.
     conn.set_new_data_interval(Some(KEYSTROKE_INTERVAL));
+    if !config.extensions.is_empty() {
+        // First in the stream, so the server knows before the first frame.
+        conn.current_state_mut().push_hello(config.extensions);
+    }
     conn.current_state_mut()
         .push_resize(i32::from(cols), i32::from(rows));
     let escape = EscapeFilter::new(config.escape.clone());

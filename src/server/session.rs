@@ -27,6 +27,7 @@ use super::lifecycle::{self, Decision, IDLE_WAKE_MS, Timeouts, Turn};
 use super::process::WindowSize;
 use super::pty;
 use super::utmp::UtmpState;
+use crate::sync::capabilities::{Capabilities, PeerHello};
 use crate::sync::complete_terminal::CompleteTerminal;
 use crate::sync::user_stream::{UserEvent, UserStream};
 use crate::terminal::keyboard::UserInputTranslator;
@@ -133,6 +134,9 @@ struct Logic {
     utmp: UtmpState,
     network_errors: u32,
     pacing: EchoPacing,
+    /// The extensions the client announced and this build supports
+    /// (docs/extensions.md); none for a stock client.
+    client_caps: Capabilities,
 }
 
 /// Printable keystrokes written to the pty more than this long ago are no
@@ -343,6 +347,7 @@ async fn run(p: SessionParams) -> Option<OwnedFd> {
         utmp: UtmpState::default(),
         network_errors: 0,
         pacing: EchoPacing::default(),
+        client_caps: Capabilities::NONE,
     };
     let mut dgram = ServerSocket::recv_buffer();
     let mut pty_buf = vec![0u8; PTY_READ_BUDGET];
@@ -664,6 +669,14 @@ impl Logic {
                             .resize(usize::from(size.cols), usize::from(size.rows));
                     }
                 }
+                UserEvent::Hello(caps) => {
+                    self.client_caps = caps.intersection(Capabilities::SUPPORTED);
+                    if !frozen {
+                        self.conn
+                            .current_state_mut()
+                            .set_hello(PeerHello::ours(Capabilities::SUPPORTED));
+                    }
+                }
                 UserEvent::UserByte(b) => {
                     let app_keys = self
                         .conn
@@ -703,7 +716,7 @@ impl Logic {
     }
 
     async fn transmit(&mut self, socket: &UdpSocket, now: Instant) {
-        if !self.conn.shutdown_in_progress() {
+        if !self.conn.shutdown_in_progress() && self.client_caps.contains(Capabilities::TTY_MODE) {
             let fd = self.master_fd;
             let cooked = self.pacing.settled_cooked_echo(|| tty_cooked_echo(fd), now);
             self.conn.current_state_mut().set_cooked_echo(cooked);

@@ -3,6 +3,7 @@
 
 use prost::Message;
 
+use crate::sync::capabilities::PeerHello;
 use crate::terminal::display::{DisplayCaps, new_frame};
 use crate::terminal::{Emulator, Framebuffer};
 use crate::transport::message::{
@@ -14,23 +15,33 @@ use crate::transport::state::{ApplyError, State};
 /// exhaust memory.
 pub const MAX_CELLS: usize = 4 * 1024 * 1024;
 
-/// The complete terminal: emulator plus echo ack.
+/// The complete terminal: emulator plus echo ack and rmosh's extensions.
 #[derive(Debug, Clone)]
 pub struct CompleteTerminal {
     emulator: Emulator,
+    fields: Fields,
+}
+
+/// Everything synchronized besides the screen. Its equality is derived, so
+/// a new field takes part in `CompleteTerminal`'s equality (and so in "is
+/// there anything to send") without anyone remembering to add it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Fields {
     echo_ack: u64,
     /// The pty's settled cooked-echo state (rmosh extension; a stock server
     /// never sends it, so it stays false).
     cooked_echo: bool,
+    /// The server's capability announcement (rmosh extension; only ever set
+    /// once the client announced itself).
+    hello: Option<PeerHello>,
 }
 
 impl PartialEq for CompleteTerminal {
     /// Mosh's equality: framebuffers (rows, title, clipboard, bell count,
-    /// display-relevant draw state) and echo ack; never the parser state.
+    /// display-relevant draw state) and the synchronized fields; never the
+    /// parser state.
     fn eq(&self, other: &Self) -> bool {
-        self.echo_ack == other.echo_ack
-            && self.cooked_echo == other.cooked_echo
-            && self.framebuffer() == other.framebuffer()
+        self.fields == other.fields && self.framebuffer() == other.framebuffer()
     }
 }
 
@@ -40,8 +51,7 @@ impl CompleteTerminal {
     pub fn new(cols: usize, rows: usize) -> Self {
         CompleteTerminal {
             emulator: Emulator::new(cols, rows),
-            echo_ack: 0,
-            cooked_echo: false,
+            fields: Fields::default(),
         }
     }
 
@@ -50,8 +60,7 @@ impl CompleteTerminal {
     pub fn new_server(cols: usize, rows: usize) -> Self {
         CompleteTerminal {
             emulator: Emulator::new_extended(cols, rows),
-            echo_ack: 0,
-            cooked_echo: false,
+            fields: Fields::default(),
         }
     }
 
@@ -83,41 +92,60 @@ impl CompleteTerminal {
 
     /// Newest client state whose keystrokes the application has had ≥ 50 ms.
     pub fn echo_ack(&self) -> u64 {
-        self.echo_ack
+        self.fields.echo_ack
     }
 
     /// Sets the echo ack; it never decreases (a stock client aborts on that).
     pub fn set_echo_ack(&mut self, n: u64) {
-        self.echo_ack = self.echo_ack.max(n);
+        self.fields.echo_ack = self.fields.echo_ack.max(n);
     }
 
     /// Whether the server said its pty was in settled cooked-echo mode
     /// (every printable key typed now will be echoed by the kernel).
     pub fn cooked_echo(&self) -> bool {
-        self.cooked_echo
+        self.fields.cooked_echo
     }
 
     /// Records the pty's settled cooked-echo state (server side).
     pub fn set_cooked_echo(&mut self, on: bool) {
-        self.cooked_echo = on;
+        self.fields.cooked_echo = on;
+    }
+
+    /// The server's capability announcement, once one arrived (client
+    /// side) or was made (server side).
+    pub fn hello(&self) -> Option<&PeerHello> {
+        self.fields.hello.as_ref()
+    }
+
+    /// Makes the server's announcement part of the state (server side; call
+    /// only for a client that announced itself).
+    pub fn set_hello(&mut self, hello: PeerHello) {
+        self.fields.hello = Some(hello);
     }
 }
 
 impl State for CompleteTerminal {
     fn diff_from(&self, base: &Self) -> Vec<u8> {
         let mut msg = HostMessage::default();
-        if self.echo_ack > base.echo_ack {
+        let (f, b) = (&self.fields, &base.fields);
+        if let Some(hello) = f.hello.as_ref().filter(|_| f.hello != b.hello) {
+            msg.instruction.push(HostInstruction {
+                hello: Some(hello.to_wire()),
+                ..Default::default()
+            });
+        }
+        if f.echo_ack > b.echo_ack {
             msg.instruction.push(HostInstruction {
                 echoack: Some(EchoAck {
-                    echo_ack_num: Some(self.echo_ack),
+                    echo_ack_num: Some(f.echo_ack),
                 }),
                 ..Default::default()
             });
         }
-        if self.cooked_echo != base.cooked_echo {
+        if f.cooked_echo != b.cooked_echo {
             msg.instruction.push(HostInstruction {
                 tty_mode: Some(TtyMode {
-                    cooked_echo: Some(self.cooked_echo),
+                    cooked_echo: Some(f.cooked_echo),
                 }),
                 ..Default::default()
             });
@@ -168,15 +196,17 @@ impl State for CompleteTerminal {
                 self.emulator.resize(w, h);
             } else if let Some(e) = inst.echoack {
                 let n = e.echo_ack_num.unwrap_or(0);
-                if n < self.echo_ack {
+                if n < self.fields.echo_ack {
                     return Err(ApplyError(format!(
                         "echo ack went backwards ({} → {n})",
-                        self.echo_ack
+                        self.fields.echo_ack
                     )));
                 }
-                self.echo_ack = n;
+                self.fields.echo_ack = n;
             } else if let Some(m) = inst.tty_mode {
-                self.cooked_echo = m.cooked_echo.unwrap_or(false);
+                self.fields.cooked_echo = m.cooked_echo.unwrap_or(false);
+            } else if let Some(h) = inst.hello {
+                self.fields.hello = Some(PeerHello::from_wire(&h));
             }
         }
         Ok(())
@@ -186,6 +216,7 @@ impl State for CompleteTerminal {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sync::capabilities::Capabilities;
 
     #[test]
     fn cooked_echo_travels_as_its_own_extension_instruction() {
@@ -207,6 +238,29 @@ mod tests {
         let d = base.diff_from(&server);
         client.apply(&d).expect("apply");
         assert!(!client.cooked_echo());
+    }
+
+    #[test]
+    fn the_server_hello_travels_once_and_first() {
+        let base = CompleteTerminal::new_server(80, 24);
+        let mut server = base.clone();
+        server.set_hello(PeerHello::ours(Capabilities::SUPPORTED));
+        server.set_echo_ack(2);
+        assert!(server != base, "an announcement is a new state");
+        let d = server.diff_from(&base);
+        let msg = HostMessage::decode(d.as_slice()).expect("decode");
+        assert!(msg.instruction[0].hello.is_some());
+        let mut client = CompleteTerminal::new(80, 24);
+        client.apply(&d).expect("apply");
+        assert_eq!(
+            client.hello().map(|h| h.capabilities),
+            Some(Capabilities::SUPPORTED)
+        );
+        // Once the client has it, later diffs do not repeat it.
+        let mut later = server.clone();
+        later.set_echo_ack(3);
+        let msg = HostMessage::decode(later.diff_from(&server).as_slice()).expect("decode");
+        assert!(msg.instruction.iter().all(|i| i.hello.is_none()));
     }
 
     #[test]

@@ -1,4 +1,5 @@
 //! The two SSP objects: the user stream (client → server) and the complete terminal.
 
+pub mod capabilities;
 pub mod complete_terminal;
 pub mod user_stream;

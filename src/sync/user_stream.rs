@@ -10,6 +10,7 @@ use std::collections::VecDeque;
 
 use prost::Message;
 
+use crate::sync::capabilities::{Capabilities, PeerHello};
 use crate::transport::message::{Keystroke, ResizeMessage, UserInstruction, UserMessage};
 use crate::transport::state::{ApplyError, State};
 
@@ -25,6 +26,9 @@ pub enum UserEvent {
         /// Rows.
         height: i32,
     },
+    /// The client's capability announcement (an rmosh extension; first in
+    /// the stream, before any keystroke).
+    Hello(Capabilities),
 }
 
 /// The client → server synchronized object.
@@ -53,6 +57,11 @@ impl UserStream {
     /// Appends a window size change.
     pub fn push_resize(&mut self, width: i32, height: i32) {
         self.events.push_back(UserEvent::Resize { width, height });
+    }
+
+    /// Appends this build's capability announcement.
+    pub fn push_hello(&mut self, capabilities: Capabilities) {
+        self.events.push_back(UserEvent::Hello(capabilities));
     }
 
     /// Appends any event.
@@ -103,6 +112,8 @@ impl UserStream {
                     width: r.width.unwrap_or(0),
                     height: r.height.unwrap_or(0),
                 });
+            } else if let Some(h) = inst.hello {
+                out.push(UserEvent::Hello(PeerHello::from_wire(&h).capabilities));
             }
         }
         Ok(out)
@@ -127,6 +138,7 @@ impl UserStream {
                                 keys: Some(vec![b]),
                             }),
                             resize: None,
+                            ..Default::default()
                         });
                     }
                 }
@@ -136,6 +148,11 @@ impl UserStream {
                         width: Some(width),
                         height: Some(height),
                     }),
+                    ..Default::default()
+                }),
+                UserEvent::Hello(capabilities) => msg.instruction.push(UserInstruction {
+                    hello: Some(PeerHello::ours(capabilities).to_wire()),
+                    ..Default::default()
                 }),
             }
         }
@@ -277,6 +294,7 @@ mod tests {
                 UserInstruction {
                     keystroke: None,
                     resize: Some(ResizeMessage::default()),
+                    ..Default::default()
                 },
             ],
         };
@@ -288,6 +306,28 @@ mod tests {
                 height: 0
             }])
         );
+    }
+
+    #[test]
+    fn hello_travels_as_its_own_element_and_round_trips() {
+        let mut s = UserStream::new();
+        s.push_hello(Capabilities::SUPPORTED);
+        s.push_resize(80, 24);
+        let d = s.diff_from(&UserStream::new());
+        let msg = UserMessage::decode(&d[..]).expect("decode");
+        assert_eq!(msg.instruction.len(), 2);
+        let first = &msg.instruction[0];
+        assert!(first.keystroke.is_none() && first.resize.is_none());
+        let hello = first.hello.as_ref().expect("hello");
+        assert_eq!(
+            hello.software.as_deref(),
+            Some(&*crate::sync::capabilities::software())
+        );
+        // Field 1001, length-delimited: an unknown extension to a stock server.
+        assert_eq!(&d[2..5], &[0xca, 0x3e, d[4]]);
+        let mut out = UserStream::new();
+        assert!(out.apply(&d).is_ok());
+        assert_eq!(out, s);
     }
 
     proptest::proptest! {

@@ -101,6 +101,7 @@ mod tests {
                     width: Some(80),
                     height: Some(24),
                 }),
+                ..Default::default()
             }],
         };
         Instruction {

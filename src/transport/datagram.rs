@@ -137,6 +137,7 @@ mod tests {
                     width: Some(80),
                     height: Some(24),
                 }),
+                ..Default::default()
             }],
         }
         .encode_to_vec();

@@ -51,6 +51,22 @@ pub struct UserInstruction {
     /// Extension `resize = 3`.
     #[prost(message, optional, tag = "3")]
     pub resize: Option<ResizeMessage>,
+    /// rmosh's capability announcement `hello = 1001` (docs/extensions.md);
+    /// a stock server ignores the unknown element.
+    #[prost(message, optional, tag = "1001")]
+    pub hello: Option<Hello>,
+}
+
+/// rmosh's `Hello` extension payload: the capability announcement, sent by
+/// each side once in its synchronized object (docs/extensions.md).
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Hello {
+    /// Names of the extensions the sender understands.
+    #[prost(string, repeated, tag = "1")]
+    pub capability: Vec<String>,
+    /// The sender's name and version, e.g. `rmosh 0.1.0`.
+    #[prost(string, optional, tag = "2")]
+    pub software: Option<String>,
 }
 
 /// `ClientBuffers.Keystroke`.
@@ -93,10 +109,14 @@ pub struct HostInstruction {
     #[prost(message, optional, tag = "7")]
     pub echoack: Option<EchoAck>,
     /// rmosh's own extension `tty_mode = 1001` (the pty's echo state for
-    /// local echo, docs/prediction.md). A stock Mosh peer keeps it as an
-    /// unknown extension and ignores it; a stock server never sends it.
+    /// local echo, docs/prediction.md), sent only to a client that announced
+    /// `tty-mode`; a stock server never sends it.
     #[prost(message, optional, tag = "1001")]
     pub tty_mode: Option<TtyMode>,
+    /// rmosh's capability announcement `hello = 1002`, sent only to a
+    /// client that announced itself (docs/extensions.md).
+    #[prost(message, optional, tag = "1002")]
+    pub hello: Option<Hello>,
 }
 
 /// rmosh's `HostBuffers.TtyMode` extension payload.
@@ -146,6 +166,7 @@ mod tests {
                     width: Some(80),
                     height: Some(24),
                 }),
+                ..Default::default()
             }],
         };
         assert_eq!(hex(&m.encode_to_vec()), "0a 06 1a 04 28 50 30 18");
@@ -159,6 +180,7 @@ mod tests {
                     keys: Some(b"ab".to_vec()),
                 }),
                 resize: None,
+                ..Default::default()
             }],
         };
         assert_eq!(hex(&m.encode_to_vec()), "0a 06 12 04 22 02 61 62");
@@ -198,6 +220,7 @@ mod tests {
                     width: Some(80),
                     height: Some(24),
                 }),
+                ..Default::default()
             }],
         };
         let i = Instruction {

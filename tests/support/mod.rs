@@ -13,7 +13,9 @@
 //!   `MOSH CONNECT`, and the command that starts either client;
 //! * [`tmux`]: a private tmux server: type, capture, wait for text;
 //! * [`relay`]: the `rmosh-relay` impairment relay and its commands;
-//! * [`sshd`]: a private OpenSSH sshd with generated keys and fake scripts.
+//! * [`sshd`]: a private OpenSSH sshd with generated keys and fake scripts;
+//! * [`wire_client`]: a bare client side of the wire, to see every
+//!   instruction a real server sends.
 //!
 //! Pieces shared by one area's test files:
 //! * [`client_scenarios`]: the client's live sessions, run per server;
@@ -38,3 +40,4 @@ pub mod ssp_sim;
 pub mod tempdir;
 pub mod tmux;
 pub mod typing_app;
+pub mod wire_client;

@@ -563,6 +563,7 @@ impl Sim {
                     UserEvent::Resize { width, height } => {
                         self.out.resizes_received.push((width, height))
                     }
+                    UserEvent::Hello(_) => {}
                 }
             }
             if !events.is_empty() && num != u64::MAX {
