@@ -7,7 +7,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, RawFd};
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::io::unix::AsyncFd;
 use tokio::signal::unix::{Signal, SignalKind, signal};
@@ -24,6 +24,7 @@ use crate::sync::complete_terminal::CompleteTerminal;
 use crate::sync::user_stream::UserStream;
 use crate::terminal::display::{close_sequence, open_sequence};
 use crate::transport::connection::{Connection, Side};
+use crate::transport::crypto::first_seq_at;
 
 /// While no server state has arrived, wake at least this often.
 const CONNECTING_POLL: Duration = Duration::from_millis(250);
@@ -265,6 +266,11 @@ async fn run(config: ClientConfig) -> Outcome {
         CompleteTerminal::new(usize::from(cols), usize::from(rows)),
         now,
     );
+    conn.start_numbering_at(first_seq_at(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default(),
+    ));
     // A keystroke goes out in the same loop turn that read it: Mosh's
     // client waits 1 ms to batch, but a read from the tty already holds
     // everything typed so far, and the send interval still paces bursts.

@@ -42,13 +42,16 @@
 //!
 //! * §1.5: crypto, direction and the in-order rule: only datagrams with
 //!   `seq ≥ expected` update timestamps, RTT, [`Connection::last_heard`] and
-//!   (server) the remote address; older ones still feed SSP.
+//!   (server) the remote address; older ones still feed SSP unless their
+//!   instruction is older than the newest one seen (see below).
 //! * §2.1/§2.2: timestamps, one-shot corrected timestamp replies, RTT.
 //! * §2.4: MTU by the destination's address family (IPv4 1252, IPv6 1216),
 //!   [`Connection::set_mtu_fallback`] after `EMSGSIZE` (500).
 //! * §2.6: the server roams to the source of the newest in-order datagram and
 //!   forgets the client 40 s after last hearing from it.
-//! * §3: a fresh fragment id per instruction; one reassembly buffer.
+//! * §3: a fresh fragment id per instruction; one reassembly buffer, which a
+//!   fragment of an older instruction (a replay, or a late datagram) never
+//!   resets.
 //! * §5: sender and receiver (see [`super::sender`], [`super::receiver`]),
 //!   shutdown from either side (§5.6).
 //!
@@ -237,6 +240,16 @@ impl<L: State, R: State> Connection<L, R> {
             fatal: None,
             datagrams_sent: 0,
         }
+    }
+
+    /// Numbers this side's datagrams from `first` (and its instructions from
+    /// `first + 1`) instead of from 0; call before anything is sent. A
+    /// client passes [`super::crypto::first_seq_at`] of the wall clock, so
+    /// a second client with the same key never reuses a nonce, and a server
+    /// (ours) sees its instructions as newer than the first client's.
+    pub fn start_numbering_at(&mut self, first: u64) {
+        self.seq = SeqCounter::starting_at(first);
+        self.fragmenter = Fragmenter::continuing_after(first);
     }
 
     /// Makes chaff deterministic (simulations, reproducible tests).
@@ -719,9 +732,13 @@ mod tests {
         let b = addr("10.0.0.3:5000");
         assert!(s.handle_datagram(t1, a, &new[0].contents).is_ok());
         assert_eq!(s.remote_addr(), Some(a));
-        // An older datagram (replayed from elsewhere) still feeds SSP but
-        // must not steal the session.
-        assert!(s.handle_datagram(t1, b, &old[0].contents).is_ok());
+        // An older datagram (replayed from elsewhere) must not steal the
+        // session; its instruction is older than the newest one, so it is
+        // dropped rather than fed to SSP.
+        assert!(matches!(
+            s.handle_datagram(t1, b, &old[0].contents),
+            Err(RecvError::Fragment(FragmentError::Stale { .. }))
+        ));
         assert_eq!(s.remote_addr(), Some(a));
         assert_eq!(s.remote_state().0, b"x");
     }
@@ -786,6 +803,65 @@ mod tests {
             .map(|f| f.id)
             .next();
         assert_eq!(id2, Some(ids[0] + 1));
+    }
+
+    fn seq_and_fragment_id(key: &Base64Key, t: &Transmit) -> Option<(u64, u64)> {
+        let p = Packet::decode(&Session::new(key), &t.contents, Direction::ToServer).ok()?;
+        Some((p.seq, Fragment::decode(&p.payload).ok()?.id))
+    }
+
+    #[test]
+    fn numbering_can_start_anywhere_and_the_server_follows() {
+        let t0 = Instant::now();
+        let key = Base64Key::from_bytes([3; 16]);
+        let (mut c, mut s) = pair(t0);
+        c.start_numbering_at(1_000_000);
+        c.current_state_mut().0 = b"x".to_vec();
+        let d = drain(&mut c, t0);
+        assert_eq!(
+            seq_and_fragment_id(&key, &d[0]),
+            Some((1_000_000, 1_000_001))
+        );
+        assert!(
+            s.handle_datagram(t0, addr("10.0.0.2:4000"), &d[0].contents)
+                .is_ok()
+        );
+        assert_eq!(s.remote_state().0, b"x");
+        assert_eq!(s.remote_addr(), Some(addr("10.0.0.2:4000")));
+    }
+
+    #[test]
+    fn a_replayed_datagram_does_not_reset_the_fragment_assembly() {
+        let t0 = Instant::now();
+        let (mut c, mut s) = pair(t0);
+        let from = addr("10.0.0.2:4000");
+        c.current_state_mut().0 = b"small".to_vec();
+        let old = drain(&mut c, t0);
+        assert_eq!(old.len(), 1);
+        assert!(s.handle_datagram(t0, from, &old[0].contents).is_ok());
+        // Incompressible data that needs several fragments.
+        let mut x: u32 = 7;
+        let big: Vec<u8> = (0..4000)
+            .map(|_| {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                (x >> 16) as u8
+            })
+            .collect();
+        c.current_state_mut().0 = big.clone();
+        let t1 = t0 + Duration::from_millis(300);
+        let new = drain_after_change(&mut c, t1);
+        assert!(new.len() >= 3);
+        for (i, t) in new.iter().enumerate() {
+            if i == 1 {
+                // An attacker replays the old, authentic datagram mid-way.
+                assert!(matches!(
+                    s.handle_datagram(t1, from, &old[0].contents),
+                    Err(RecvError::Fragment(FragmentError::Stale { .. }))
+                ));
+            }
+            assert!(s.handle_datagram(t1, from, &t.contents).is_ok());
+        }
+        assert_eq!(s.remote_state().0, big);
     }
 
     #[test]
