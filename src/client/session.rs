@@ -20,7 +20,7 @@ use super::renderer::{Renderer, compose, display_caps};
 use super::tty::{self, RawTerminal};
 use crate::net::client::ClientSockets;
 use crate::prediction::PASTE_BYTES;
-use crate::sync::complete_terminal::CompleteTerminal;
+use crate::sync::complete_terminal::{CompleteTerminal, MAX_DIMENSION};
 use crate::sync::user_stream::UserStream;
 use crate::terminal::display::{close_sequence, open_sequence};
 use crate::transport::connection::{Connection, Side};
@@ -207,7 +207,15 @@ struct Session {
 fn window_size_or_default(fd: RawFd) -> io::Result<(u16, u16)> {
     let (c, r) = tty::window_size(fd)?;
     // A pty nobody sized reports 0×0; Mosh would abort, we draw 80×24.
-    Ok((if c == 0 { 80 } else { c }, if r == 0 { 24 } else { r }))
+    // Beyond 2000 we use 2000, the most a client accepts back from a server.
+    let fit = |v: u16, default: u16| {
+        if v == 0 {
+            default
+        } else {
+            v.min(MAX_DIMENSION)
+        }
+    };
+    Ok((fit(c, 80), fit(r, 24)))
 }
 
 async fn run(config: ClientConfig) -> Outcome {

@@ -27,7 +27,7 @@ use super::lifecycle::{self, Decision, IDLE_WAKE_MS, Timeouts, Turn};
 use super::process::WindowSize;
 use super::pty;
 use super::utmp::UtmpState;
-use crate::sync::complete_terminal::CompleteTerminal;
+use crate::sync::complete_terminal::{CompleteTerminal, clamp_dimension};
 use crate::sync::user_stream::{UserEvent, UserStream};
 use crate::terminal::keyboard::UserInputTranslator;
 use crate::transport::connection::{Connection, Side};
@@ -39,8 +39,6 @@ use crate::transport::sender::SERVER_SEND_MINDELAY;
 pub const PTY_READ_BUDGET: usize = 64 * 1024;
 /// Most datagrams handled per loop turn.
 const DATAGRAM_BUDGET: usize = 256;
-/// Largest window accepted from a client (larger requests are clamped).
-pub const MAX_DIMENSION: i32 = 2000;
 /// After this many network errors each further one costs a 100 ms pause (as Mosh).
 const NETWORK_ERROR_SPIN: u32 = 10;
 
@@ -79,11 +77,6 @@ pub fn serve(p: SessionParams) -> Option<OwnedFd> {
         }
     };
     rt.block_on(run(p))
-}
-
-/// Clamps a client-supplied dimension to something a pty and an emulator can hold.
-pub fn clamp_dimension(v: i32) -> u16 {
-    u16::try_from(v.clamp(1, MAX_DIMENSION)).unwrap_or(1)
 }
 
 /// Splits user events into what goes to the pty and the window sizes to apply.
