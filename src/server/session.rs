@@ -37,6 +37,12 @@ use crate::transport::sender::SERVER_SEND_MINDELAY;
 
 /// Most pty bytes consumed per loop turn (Mosh reads 16 KiB per select).
 pub const PTY_READ_BUDGET: usize = 64 * 1024;
+/// Keystrokes (and terminal replies) queued for the pty beyond which the
+/// server stops taking new user states: an application that stops reading
+/// holds the user's input at the client, unacknowledged, instead of in our
+/// memory. One state's events may still come on top (at most the 4 MiB an
+/// instruction may inflate to).
+pub const PTY_QUEUE_LIMIT: usize = 64 * 1024;
 /// Most datagrams handled per loop turn.
 const DATAGRAM_BUDGET: usize = 256;
 /// After this many network errors each further one costs a 100 ms pause (as Mosh).
@@ -376,6 +382,9 @@ async fn run(p: SessionParams) -> Option<OwnedFd> {
             _ = tokio::time::sleep_until(deadline.into()) => {},
         }
         let now = Instant::now();
+        logic
+            .conn
+            .hold_remote_states(logic.to_pty.len() >= PTY_QUEUE_LIMIT);
         if let Some(meta) = first_dgram {
             logic.datagram(now, meta, &dgram);
         }
@@ -400,7 +409,12 @@ async fn run(p: SessionParams) -> Option<OwnedFd> {
                 .conn
                 .current_state_mut()
                 .feed(pty_buf.get(..pty_bytes).unwrap_or_default());
-            logic.to_pty.extend_from_slice(&replies);
+            // Answers to the application's own queries; while it reads
+            // nothing they would pile up, so past the limit they are dropped
+            // (keystrokes never are: they wait at the client).
+            if logic.to_pty.len() < PTY_QUEUE_LIMIT {
+                logic.to_pty.extend_from_slice(&replies);
+            }
         }
         if !logic.to_pty.is_empty() {
             // Most writes complete at once; the writable branch finishes the rest.

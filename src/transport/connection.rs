@@ -76,7 +76,7 @@ use super::key::Base64Key;
 use super::message::{Instruction, PROTOCOL_VERSION};
 use super::receiver::{Received, ReceivedState, Receiver};
 use super::rtt::{MsClock, RttEstimator, TimestampEcho, timestamp_diff};
-use super::sender::{CLIENT_SEND_MINDELAY, Outgoing, SERVER_SEND_MINDELAY, Sender};
+use super::sender::{CLIENT_SEND_MINDELAY, Outgoing, SERVER_SEND_MINDELAY, SHUTDOWN_NUM, Sender};
 use super::state::{ApplyError, State};
 
 /// The server forgets a client not heard from for this long (spec §2.6).
@@ -180,6 +180,7 @@ pub struct Connection<L: State, R: State> {
     rng: StdRng,
     fatal: Option<FatalError>,
     datagrams_sent: u64,
+    remote_states_held: bool,
 }
 
 impl<L: State, R: State> fmt::Debug for Connection<L, R> {
@@ -239,6 +240,7 @@ impl<L: State, R: State> Connection<L, R> {
             rng: StdRng::from_os_rng(),
             fatal: None,
             datagrams_sent: 0,
+            remote_states_held: false,
         }
     }
 
@@ -309,6 +311,9 @@ impl<L: State, R: State> Connection<L, R> {
             .process_acknowledgment_through(inst.ack_num.unwrap_or(0));
         self.last_roundtrip_success = Some(self.sender.acked_timestamp());
         let new_num = inst.new_num.unwrap_or(0);
+        if self.remote_states_held && new_num != SHUTDOWN_NUM {
+            return Ok(());
+        }
         let received = self
             .receiver
             .receive(
@@ -525,6 +530,14 @@ impl<L: State, R: State> Connection<L, R> {
         self.receiver.newest()
     }
 
+    /// Back-pressure: while `held`, new peer states are neither stored nor
+    /// acknowledged (the peer keeps them and resends), except its shutdown;
+    /// acks of our own states still count. The server holds the user's
+    /// keystrokes this way while the application does not read them.
+    pub fn hold_remote_states(&mut self, held: bool) {
+        self.remote_states_held = held;
+    }
+
     /// Number of the newest peer state.
     pub fn remote_state_num(&self) -> u64 {
         self.receiver.newest_num()
@@ -625,7 +638,6 @@ impl<L: State, R: State> Connection<L, R> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transport::sender::SHUTDOWN_NUM;
 
     /// A byte string; the diff is the whole new value.
     #[derive(Debug, Clone, PartialEq, Default)]
@@ -860,6 +872,38 @@ mod tests {
             assert!(s.handle_datagram(t1, from, &t.contents).is_ok());
         }
         assert_eq!(s.remote_state().0, big);
+    }
+
+    #[test]
+    fn held_remote_states_are_not_acknowledged_until_released() {
+        let t0 = Instant::now();
+        let (mut c, mut s) = pair(t0);
+        let from = addr("10.0.0.2:4000");
+        let mut now = t0;
+        let mut exchange = |c: &mut Conn, s: &mut Conn, now: Instant| {
+            for t in drain_after_change(c, now) {
+                let _ = s.handle_datagram(now, from, &t.contents);
+            }
+            for t in drain_after_change(s, now) {
+                let _ = c.handle_datagram(now, t.destination, &t.contents);
+            }
+        };
+        s.hold_remote_states(true);
+        c.current_state_mut().0 = b"typed".to_vec();
+        for _ in 0..20 {
+            now += Duration::from_millis(250);
+            exchange(&mut c, &mut s, now);
+        }
+        assert_eq!(s.remote_state_num(), 0, "nothing stored while held");
+        assert_eq!(c.acked_state_num(), 0, "nothing acknowledged while held");
+        assert!(c.last_sent_state_num() > 0, "the client kept offering it");
+        s.hold_remote_states(false);
+        for _ in 0..20 {
+            now += Duration::from_millis(250);
+            exchange(&mut c, &mut s, now);
+        }
+        assert_eq!(s.remote_state().0, b"typed");
+        assert_eq!(c.acked_state_num(), c.last_sent_state_num());
     }
 
     #[test]
