@@ -880,7 +880,7 @@ mod tests {
         let (mut c, mut s) = pair(t0);
         let from = addr("10.0.0.2:4000");
         let mut now = t0;
-        let mut exchange = |c: &mut Conn, s: &mut Conn, now: Instant| {
+        let exchange = |c: &mut Conn, s: &mut Conn, now: Instant| {
             for t in drain_after_change(c, now) {
                 let _ = s.handle_datagram(now, from, &t.contents);
             }
