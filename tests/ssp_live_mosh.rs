@@ -5,15 +5,10 @@
 
 mod support;
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use rmosh::net::client::ClientSockets;
-use rmosh::sync::user_stream::UserStream;
-use rmosh::transport::connection::{Connection, Side};
-use rmosh::transport::key::Base64Key;
 use support::mosh::{Impl, Server, ServerSpec};
-use support::ssp_client::{Client, HostCollector, host_text, pump};
+use support::ssp_client::{client_core, host_text, pump};
 
 /// Starts Debian's `mosh-server new` running `/bin/sh`.
 fn start_mosh_server() -> Server {
@@ -27,20 +22,7 @@ fn start_mosh_server() -> Server {
 #[tokio::test]
 async fn client_core_against_stock_mosh_server() {
     let mosh_server = start_mosh_server();
-    let key = Base64Key::parse(&mosh_server.key).expect("server key parses");
-    let server: SocketAddr = SocketAddr::from(([127, 0, 0, 1], mosh_server.port));
-    let now = Instant::now();
-    let mut conn: Client = Connection::new(
-        Side::Client {
-            server_addr: server,
-        },
-        &key,
-        UserStream::new(),
-        HostCollector::default(),
-        now,
-    );
-    let mut socks = ClientSockets::open(server, now).expect("client socket");
-    conn.current_state_mut().push_resize(100, 30);
+    let (mut conn, mut socks) = client_core(mosh_server.port, &mosh_server.key, 100, 30);
 
     // 1. Type a command; its output (not its echo) must come back.
     let r1 = rand::random::<u32>();

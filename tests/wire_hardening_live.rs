@@ -12,39 +12,17 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rmosh::net::client::ClientSockets;
-use rmosh::sync::user_stream::UserStream;
-use rmosh::transport::connection::{Connection, Side};
 use rmosh::transport::crypto::{Direction, Session};
 use rmosh::transport::datagram::Packet;
 use rmosh::transport::key::Base64Key;
 use support::client_scenarios::start_client;
 use support::mosh::{Impl, Server, ServerSpec};
 use support::process::{alive, require, rmosh_bin, signal, wait_until};
-use support::ssp_client::{Client, HostCollector, host_text, pump};
+use support::ssp_client::{client_core, host_text, pump};
 use support::tempdir::TempDir;
 use support::typing_app::{assert_exactly_once_in_order, keystrokes, wait_log};
-
-/// A client core attached to `port` with `key`, its window 80×24.
-fn client_core(port: u16, key: &str) -> (Client, ClientSockets) {
-    let key = Base64Key::parse(key).expect("server key parses");
-    let server = SocketAddr::from(([127, 0, 0, 1], port));
-    let now = Instant::now();
-    let mut conn: Client = Connection::new(
-        Side::Client {
-            server_addr: server,
-        },
-        &key,
-        UserStream::new(),
-        HostCollector::default(),
-        now,
-    );
-    conn.current_state_mut().push_resize(80, 24);
-    let socks = ClientSockets::open(server, now).expect("client socket");
-    (conn, socks)
-}
 
 /// Resident memory of `pid` in KiB.
 fn rss_kib(pid: i32) -> u64 {
@@ -94,7 +72,7 @@ async fn keystrokes_wait_at_the_client_while_the_application_does_not_read() {
             FLOOD.to_string(),
         ])
         .start();
-    let (mut conn, mut socks) = client_core(server.port, &server.key);
+    let (mut conn, mut socks) = client_core(server.port, &server.key, 80, 24);
     let ready = pump(&mut conn, &mut socks, Duration::from_secs(20), |c| {
         host_text(c).contains("READY")
     })
@@ -203,7 +181,7 @@ fn start_logged_server(dir: &TempDir, command: &[String]) -> LoggedServer {
 async fn the_shell_inherits_no_server_descriptor_and_never_sees_the_key() {
     let dir = TempDir::new("inherit");
     let server = start_logged_server(&dir, &inspecting_shell(&dir));
-    let (mut conn, mut socks) = client_core(server.port, &server.key);
+    let (mut conn, mut socks) = client_core(server.port, &server.key, 80, 24);
     let checked = pump(&mut conn, &mut socks, Duration::from_secs(20), |c| {
         host_text(c).contains("CHECKED")
     })
@@ -286,7 +264,7 @@ async fn the_server_never_answers_a_stranger() {
     // A real client attaches; the stranger sends an authentic datagram with
     // an old sequence number (as a replay would) and the garbage again:
     // still nothing, and the session stays with the client.
-    let (mut conn, mut socks) = client_core(server.port, &server.key);
+    let (mut conn, mut socks) = client_core(server.port, &server.key, 80, 24);
     conn.current_state_mut()
         .push_bytes(b"echo here-$((40+2))\r");
     let ok = pump(&mut conn, &mut socks, Duration::from_secs(20), |c| {

@@ -7,7 +7,10 @@ use prost::Message;
 use rmosh::net::client::ClientSockets;
 use rmosh::net::server::deliver;
 use rmosh::sync::user_stream::UserStream;
-use rmosh::transport::connection::Connection;
+use std::net::SocketAddr;
+
+use rmosh::transport::connection::{Connection, Side};
+use rmosh::transport::key::Base64Key;
 use rmosh::transport::message::HostMessage;
 use rmosh::transport::state::{ApplyError, State};
 
@@ -105,4 +108,23 @@ pub async fn pump(
 /// The host bytes so far, as text.
 pub fn host_text(c: &Client) -> String {
     String::from_utf8_lossy(&c.remote_state().bytes).into_owned()
+}
+
+/// A client core for 127.0.0.1:`port` with `key`, its window `cols`×`rows`.
+pub fn client_core(port: u16, key: &str, cols: i32, rows: i32) -> (Client, ClientSockets) {
+    let key = Base64Key::parse(key).expect("server key parses");
+    let server = SocketAddr::from(([127, 0, 0, 1], port));
+    let now = Instant::now();
+    let mut conn: Client = Connection::new(
+        Side::Client {
+            server_addr: server,
+        },
+        &key,
+        UserStream::new(),
+        HostCollector::default(),
+        now,
+    );
+    conn.current_state_mut().push_resize(cols, rows);
+    let socks = ClientSockets::open(server, now).expect("client socket");
+    (conn, socks)
 }
