@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """rmosh vs Debian's mosh 1.4.0, side by side in one run.
 
-    cargo build --release            # rmosh and rmosh-relay
+    cargo build --release --features relay   # rmosh and rmosh-relay
     python3 bench/run.py --quick     # a couple of minutes
     python3 bench/run.py             # the full run
 

@@ -5,5 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export LANG=${LANG:-C.UTF-8}
 cargo fmt --check
-cargo clippy --all-targets -- -D warnings
-cargo test --all-targets
+# The relay (a test tool behind the `relay` feature) is needed by the
+# reliability and impairment tests.
+cargo clippy --all-targets --all-features -- -D warnings
+cargo test --all-targets --all-features

@@ -5,71 +5,10 @@
 
 mod support;
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use prost::Message;
-use rmosh::net::client::ClientSockets;
-use rmosh::net::server::deliver;
-use rmosh::sync::user_stream::UserStream;
-use rmosh::transport::connection::{Connection, Side};
-use rmosh::transport::key::Base64Key;
-use rmosh::transport::message::HostMessage;
-use rmosh::transport::state::{ApplyError, State};
 use support::mosh::{Impl, Server, ServerSpec};
-
-/// The server's object as raw host bytes: every `hostbytes` payload along
-/// the state chain, concatenated (no emulator needed to spot a marker).
-#[derive(Debug, Clone, PartialEq, Default)]
-struct HostCollector {
-    bytes: Vec<u8>,
-    echo_ack: u64,
-    size: Option<(i32, i32)>,
-    echo_ack_decreased: bool,
-}
-
-impl State for HostCollector {
-    fn diff_from(&self, base: &Self) -> Vec<u8> {
-        let msg = HostMessage {
-            instruction: vec![rmosh::transport::message::HostInstruction {
-                hostbytes: Some(rmosh::transport::message::HostBytes {
-                    hoststring: Some(
-                        self.bytes
-                            .get(base.bytes.len()..)
-                            .unwrap_or_default()
-                            .to_vec(),
-                    ),
-                }),
-                ..Default::default()
-            }],
-        };
-        if self == base {
-            Vec::new()
-        } else {
-            msg.encode_to_vec()
-        }
-    }
-
-    fn apply(&mut self, diff: &[u8]) -> Result<(), ApplyError> {
-        let msg = HostMessage::decode(diff).map_err(|e| ApplyError(e.to_string()))?;
-        for i in msg.instruction {
-            if let Some(h) = i.hostbytes {
-                self.bytes.extend(h.hoststring.unwrap_or_default());
-            } else if let Some(r) = i.resize {
-                self.size = Some((r.width.unwrap_or(0), r.height.unwrap_or(0)));
-            } else if let Some(e) = i.echoack {
-                let n = e.echo_ack_num.unwrap_or(0);
-                if n < self.echo_ack {
-                    self.echo_ack_decreased = true;
-                }
-                self.echo_ack = n;
-            }
-        }
-        Ok(())
-    }
-}
-
-type Client = Connection<UserStream, HostCollector>;
+use support::ssp_client::{client_core, host_text, pump};
 
 /// Starts Debian's `mosh-server new` running `/bin/sh`.
 fn start_mosh_server() -> Server {
@@ -80,60 +19,10 @@ fn start_mosh_server() -> Server {
         .start()
 }
 
-/// Runs the client until `done` holds or `limit` passes; true if it held.
-async fn pump(
-    conn: &mut Client,
-    socks: &mut ClientSockets,
-    limit: Duration,
-    done: impl Fn(&Client) -> bool,
-) -> bool {
-    let end = Instant::now() + limit;
-    let mut buf = vec![0u8; 65536];
-    loop {
-        let now = Instant::now();
-        // Send errors are transient for UDP; the SSP retransmits.
-        let _ = socks.flush(conn, now).await;
-        if done(conn) {
-            return true;
-        }
-        if now >= end {
-            return false;
-        }
-        let wake = conn.poll_timeout().unwrap_or(end).min(end).max(now);
-        tokio::select! {
-            r = socks.recv(&mut buf, Instant::now) => {
-                if let Ok(meta) = r {
-                    let _ = deliver(conn, Instant::now(), meta, &buf);
-                }
-            }
-            _ = tokio::time::sleep_until(wake.into()) => {
-                conn.handle_timeout(Instant::now());
-            }
-        }
-    }
-}
-
-fn host_text(c: &Client) -> String {
-    String::from_utf8_lossy(&c.remote_state().bytes).into_owned()
-}
-
 #[tokio::test]
 async fn client_core_against_stock_mosh_server() {
     let mosh_server = start_mosh_server();
-    let key = Base64Key::parse(&mosh_server.key).expect("server key parses");
-    let server: SocketAddr = SocketAddr::from(([127, 0, 0, 1], mosh_server.port));
-    let now = Instant::now();
-    let mut conn: Client = Connection::new(
-        Side::Client {
-            server_addr: server,
-        },
-        &key,
-        UserStream::new(),
-        HostCollector::default(),
-        now,
-    );
-    let mut socks = ClientSockets::open(server, now).expect("client socket");
-    conn.current_state_mut().push_resize(100, 30);
+    let (mut conn, mut socks) = client_core(mosh_server.port, &mosh_server.key, 100, 30);
 
     // 1. Type a command; its output (not its echo) must come back.
     let r1 = rand::random::<u32>();

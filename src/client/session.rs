@@ -7,7 +7,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, RawFd};
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::io::unix::AsyncFd;
 use tokio::signal::unix::{Signal, SignalKind, signal};
@@ -20,10 +20,11 @@ use super::renderer::{Renderer, compose, display_caps};
 use super::tty::{self, RawTerminal};
 use crate::net::client::ClientSockets;
 use crate::prediction::PASTE_BYTES;
-use crate::sync::complete_terminal::CompleteTerminal;
+use crate::sync::complete_terminal::{CompleteTerminal, MAX_DIMENSION};
 use crate::sync::user_stream::UserStream;
 use crate::terminal::display::{close_sequence, open_sequence};
 use crate::transport::connection::{Connection, Side};
+use crate::transport::crypto::first_seq_at;
 
 /// While no server state has arrived, wake at least this often.
 const CONNECTING_POLL: Duration = Duration::from_millis(250);
@@ -206,7 +207,15 @@ struct Session {
 fn window_size_or_default(fd: RawFd) -> io::Result<(u16, u16)> {
     let (c, r) = tty::window_size(fd)?;
     // A pty nobody sized reports 0×0; Mosh would abort, we draw 80×24.
-    Ok((if c == 0 { 80 } else { c }, if r == 0 { 24 } else { r }))
+    // Beyond 2000 we use 2000, the most a client accepts back from a server.
+    let fit = |v: u16, default: u16| {
+        if v == 0 {
+            default
+        } else {
+            v.min(MAX_DIMENSION)
+        }
+    };
+    Ok((fit(c, 80), fit(r, 24)))
 }
 
 async fn run(config: ClientConfig) -> Outcome {
@@ -265,6 +274,11 @@ async fn run(config: ClientConfig) -> Outcome {
         CompleteTerminal::new(usize::from(cols), usize::from(rows)),
         now,
     );
+    conn.start_numbering_at(first_seq_at(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default(),
+    ));
     // A keystroke goes out in the same loop turn that read it: Mosh's
     // client waits 1 ms to batch, but a read from the tty already holds
     // everything typed so far, and the send interval still paces bursts.

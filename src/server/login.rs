@@ -66,7 +66,17 @@ pub fn run(setup: &LoginSetup) -> ! {
     }
     wait_for_release();
     reenable_core_dumps();
+    close_inherited_descriptors();
     exec(&setup.command)
+}
+
+/// Closes every descriptor above stderr, so nothing the server holds or
+/// inherited (its socket, the pty master, a caller's pipe) reaches the
+/// shell, as sshd does for its sessions.
+fn close_inherited_descriptors() {
+    // SAFETY: close_range(2) only closes descriptors; this single-threaded
+    // child uses none above 2 after this point.
+    unsafe { libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) };
 }
 
 fn set_iutf8(fd: i32) {

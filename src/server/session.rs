@@ -28,7 +28,7 @@ use super::process::WindowSize;
 use super::pty;
 use super::utmp::UtmpState;
 use crate::sync::capabilities::{Capabilities, PeerHello};
-use crate::sync::complete_terminal::CompleteTerminal;
+use crate::sync::complete_terminal::{CompleteTerminal, clamp_dimension};
 use crate::sync::user_stream::{UserEvent, UserStream};
 use crate::terminal::keyboard::UserInputTranslator;
 use crate::transport::connection::{Connection, Side};
@@ -38,10 +38,14 @@ use crate::transport::sender::SERVER_SEND_MINDELAY;
 
 /// Most pty bytes consumed per loop turn (Mosh reads 16 KiB per select).
 pub const PTY_READ_BUDGET: usize = 64 * 1024;
+/// Keystrokes (and terminal replies) queued for the pty beyond which the
+/// server stops taking new user states: an application that stops reading
+/// holds the user's input at the client, unacknowledged, instead of in our
+/// memory. One state's events may still come on top (at most the 4 MiB an
+/// instruction may inflate to).
+pub const PTY_QUEUE_LIMIT: usize = 64 * 1024;
 /// Most datagrams handled per loop turn.
 const DATAGRAM_BUDGET: usize = 256;
-/// Largest window accepted from a client (larger requests are clamped).
-pub const MAX_DIMENSION: i32 = 2000;
 /// After this many network errors each further one costs a 100 ms pause (as Mosh).
 const NETWORK_ERROR_SPIN: u32 = 10;
 
@@ -80,11 +84,6 @@ pub fn serve(p: SessionParams) -> Option<OwnedFd> {
         }
     };
     rt.block_on(run(p))
-}
-
-/// Clamps a client-supplied dimension to something a pty and an emulator can hold.
-pub fn clamp_dimension(v: i32) -> u16 {
-    u16::try_from(v.clamp(1, MAX_DIMENSION)).unwrap_or(1)
 }
 
 /// Splits user events into what goes to the pty and the window sizes to apply.
@@ -388,6 +387,9 @@ async fn run(p: SessionParams) -> Option<OwnedFd> {
             _ = tokio::time::sleep_until(deadline.into()) => {},
         }
         let now = Instant::now();
+        logic
+            .conn
+            .hold_remote_states(logic.to_pty.len() >= PTY_QUEUE_LIMIT);
         if let Some(meta) = first_dgram {
             logic.datagram(now, meta, &dgram);
         }
@@ -412,7 +414,12 @@ async fn run(p: SessionParams) -> Option<OwnedFd> {
                 .conn
                 .current_state_mut()
                 .feed(pty_buf.get(..pty_bytes).unwrap_or_default());
-            logic.to_pty.extend_from_slice(&replies);
+            // Answers to the application's own queries; while it reads
+            // nothing they would pile up, so past the limit they are dropped
+            // (keystrokes never are: they wait at the client).
+            if logic.to_pty.len() < PTY_QUEUE_LIMIT {
+                logic.to_pty.extend_from_slice(&replies);
+            }
         }
         if !logic.to_pty.is_empty() {
             // Most writes complete at once; the writable branch finishes the rest.

@@ -4,16 +4,24 @@
 use prost::Message;
 
 use crate::sync::capabilities::PeerHello;
+use crate::terminal::cell::Cell;
 use crate::terminal::display::{DisplayCaps, new_frame};
+use crate::terminal::framebuffer::Row;
 use crate::terminal::{Emulator, Framebuffer};
 use crate::transport::message::{
     EchoAck, HostBytes, HostInstruction, HostMessage, ResizeMessage, TtyMode,
 };
 use crate::transport::state::{ApplyError, State};
 
-/// Largest screen a peer may ask for (cells), so a hostile resize cannot
-/// exhaust memory.
-pub const MAX_CELLS: usize = 4 * 1024 * 1024;
+/// Largest width or height of a screen, on both sides: the server clamps a
+/// client's window to it, and a client refuses a resize beyond it (a
+/// hostile server could otherwise ask for 4 M cells in one row).
+pub const MAX_DIMENSION: u16 = 2000;
+
+/// Clamps a window dimension to `1..=MAX_DIMENSION`.
+pub fn clamp_dimension(v: i32) -> u16 {
+    u16::try_from(v.clamp(1, i32::from(MAX_DIMENSION))).unwrap_or(1)
+}
 
 /// The complete terminal: emulator plus echo ack and rmosh's extensions.
 #[derive(Debug, Clone)]
@@ -174,6 +182,12 @@ impl State for CompleteTerminal {
         msg.encode_to_vec()
     }
 
+    fn held_bytes(&self) -> usize {
+        // As if no row were shared with another state: an upper bound.
+        let fb = self.framebuffer();
+        fb.height() * (size_of::<Row>() + fb.width() * size_of::<Cell>())
+    }
+
     fn apply(&mut self, diff: &[u8]) -> Result<(), ApplyError> {
         let msg =
             HostMessage::decode(diff).map_err(|e| ApplyError(format!("bad HostMessage: {e}")))?;
@@ -190,7 +204,8 @@ impl State for CompleteTerminal {
                 let (Ok(w), Ok(h)) = (usize::try_from(w), usize::try_from(h)) else {
                     return Err(ApplyError(format!("bad resize {w}x{h}")));
                 };
-                if w == 0 || h == 0 || w.saturating_mul(h) > MAX_CELLS {
+                let max = usize::from(MAX_DIMENSION);
+                if !(1..=max).contains(&w) || !(1..=max).contains(&h) {
                     return Err(ApplyError(format!("bad resize {w}x{h}")));
                 }
                 self.emulator.resize(w, h);
@@ -217,6 +232,57 @@ impl State for CompleteTerminal {
 mod tests {
     use super::*;
     use crate::sync::capabilities::Capabilities;
+
+    fn resize_diff(width: i32, height: i32) -> Vec<u8> {
+        HostMessage {
+            instruction: vec![HostInstruction {
+                resize: Some(ResizeMessage {
+                    width: Some(width),
+                    height: Some(height),
+                }),
+                ..Default::default()
+            }],
+        }
+        .encode_to_vec()
+    }
+
+    #[test]
+    fn a_server_cannot_resize_the_client_beyond_2000_by_2000() {
+        let mut t = CompleteTerminal::new(80, 24);
+        // 4 M cells in one row was within the old cell cap.
+        for (w, h) in [
+            (4 * 1024 * 1024, 1),
+            (1, 4 * 1024 * 1024),
+            (2001, 1),
+            (1, 2001),
+            (2048, 2048),
+            (0, 5),
+            (5, -1),
+        ] {
+            assert!(t.apply(&resize_diff(w, h)).is_err(), "{w}x{h}");
+            assert_eq!(
+                (t.framebuffer().width(), t.framebuffer().height()),
+                (80, 24)
+            );
+        }
+        for (w, h) in [(2000, 1), (1, 2000), (2000, 2000), (3, 4)] {
+            t.apply(&resize_diff(w, h)).expect("within the cap");
+            assert_eq!(
+                (t.framebuffer().width(), t.framebuffer().height()),
+                (w as usize, h as usize)
+            );
+        }
+        assert_eq!(clamp_dimension(4 * 1024 * 1024), MAX_DIMENSION);
+        assert_eq!(clamp_dimension(-7), 1);
+    }
+
+    #[test]
+    fn held_bytes_grow_with_the_screen() {
+        let small = CompleteTerminal::new(80, 24).held_bytes();
+        let big = CompleteTerminal::new(2000, 2000).held_bytes();
+        assert!(small >= 80 * 24 * size_of::<Cell>());
+        assert!(big >= 2000 * 2000 * size_of::<Cell>() && big > 1000 * small);
+    }
 
     #[test]
     fn cooked_echo_travels_as_its_own_extension_instruction() {

@@ -161,6 +161,10 @@ impl UserStream {
 }
 
 impl State for UserStream {
+    fn held_bytes(&self) -> usize {
+        self.events.len() * size_of::<UserEvent>()
+    }
+
     /// `base` is normally a prefix of `self`; if it is not (a caller bug or a
     /// hostile peer), the events after the common prefix are encoded.
     fn diff_from(&self, base: &Self) -> Vec<u8> {

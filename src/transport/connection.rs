@@ -42,13 +42,16 @@
 //!
 //! * §1.5: crypto, direction and the in-order rule: only datagrams with
 //!   `seq ≥ expected` update timestamps, RTT, [`Connection::last_heard`] and
-//!   (server) the remote address; older ones still feed SSP.
+//!   (server) the remote address; older ones still feed SSP unless their
+//!   instruction is older than the newest one seen (see below).
 //! * §2.1/§2.2: timestamps, one-shot corrected timestamp replies, RTT.
 //! * §2.4: MTU by the destination's address family (IPv4 1252, IPv6 1216),
 //!   [`Connection::set_mtu_fallback`] after `EMSGSIZE` (500).
 //! * §2.6: the server roams to the source of the newest in-order datagram and
 //!   forgets the client 40 s after last hearing from it.
-//! * §3: a fresh fragment id per instruction; one reassembly buffer.
+//! * §3: a fresh fragment id per instruction; one reassembly buffer, which a
+//!   fragment of an older instruction (a replay, or a late datagram) never
+//!   resets.
 //! * §5: sender and receiver (see [`super::sender`], [`super::receiver`]),
 //!   shutdown from either side (§5.6).
 //!
@@ -73,7 +76,7 @@ use super::key::Base64Key;
 use super::message::{Instruction, PROTOCOL_VERSION};
 use super::receiver::{Received, ReceivedState, Receiver};
 use super::rtt::{MsClock, RttEstimator, TimestampEcho, timestamp_diff};
-use super::sender::{CLIENT_SEND_MINDELAY, Outgoing, SERVER_SEND_MINDELAY, Sender};
+use super::sender::{CLIENT_SEND_MINDELAY, Outgoing, SERVER_SEND_MINDELAY, SHUTDOWN_NUM, Sender};
 use super::state::{ApplyError, State};
 
 /// The server forgets a client not heard from for this long (spec §2.6).
@@ -177,6 +180,7 @@ pub struct Connection<L: State, R: State> {
     rng: StdRng,
     fatal: Option<FatalError>,
     datagrams_sent: u64,
+    remote_states_held: bool,
 }
 
 impl<L: State, R: State> fmt::Debug for Connection<L, R> {
@@ -236,7 +240,18 @@ impl<L: State, R: State> Connection<L, R> {
             rng: StdRng::from_os_rng(),
             fatal: None,
             datagrams_sent: 0,
+            remote_states_held: false,
         }
+    }
+
+    /// Numbers this side's datagrams from `first` (and its instructions from
+    /// `first + 1`) instead of from 0; call before anything is sent. A
+    /// client passes [`super::crypto::first_seq_at`] of the wall clock, so
+    /// a second client with the same key never reuses a nonce, and a server
+    /// (ours) sees its instructions as newer than the first client's.
+    pub fn start_numbering_at(&mut self, first: u64) {
+        self.seq = SeqCounter::starting_at(first);
+        self.fragmenter = Fragmenter::continuing_after(first);
     }
 
     /// Makes chaff deterministic (simulations, reproducible tests).
@@ -280,8 +295,12 @@ impl<L: State, R: State> Connection<L, R> {
             }
         }
         let fragment = Fragment::decode(&packet.payload).map_err(RecvError::Fragment)?;
-        let Some(data) = self.assembly.add(fragment).map_err(RecvError::Fragment)? else {
-            return Ok(());
+        let data = match self.assembly.add(fragment) {
+            Ok(Some(data)) => data,
+            // Reordering makes stale fragments on honest networks too; like
+            // a duplicate, one is no error.
+            Ok(None) | Err(FragmentError::Stale { .. }) => return Ok(()),
+            Err(e) => return Err(RecvError::Fragment(e)),
         };
         let inst = decode_instruction(&data).map_err(RecvError::Instruction)?;
         self.process_instruction(now, &inst)
@@ -292,6 +311,9 @@ impl<L: State, R: State> Connection<L, R> {
             .process_acknowledgment_through(inst.ack_num.unwrap_or(0));
         self.last_roundtrip_success = Some(self.sender.acked_timestamp());
         let new_num = inst.new_num.unwrap_or(0);
+        if self.remote_states_held && new_num != SHUTDOWN_NUM {
+            return Ok(());
+        }
         let received = self
             .receiver
             .receive(
@@ -508,6 +530,14 @@ impl<L: State, R: State> Connection<L, R> {
         self.receiver.newest()
     }
 
+    /// Back-pressure: while `held`, new peer states are neither stored nor
+    /// acknowledged (the peer keeps them and resends), except its shutdown;
+    /// acks of our own states still count. The server holds the user's
+    /// keystrokes this way while the application does not read them.
+    pub fn hold_remote_states(&mut self, held: bool) {
+        self.remote_states_held = held;
+    }
+
     /// Number of the newest peer state.
     pub fn remote_state_num(&self) -> u64 {
         self.receiver.newest_num()
@@ -608,7 +638,6 @@ impl<L: State, R: State> Connection<L, R> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transport::sender::SHUTDOWN_NUM;
 
     /// A byte string; the diff is the whole new value.
     #[derive(Debug, Clone, PartialEq, Default)]
@@ -719,8 +748,9 @@ mod tests {
         let b = addr("10.0.0.3:5000");
         assert!(s.handle_datagram(t1, a, &new[0].contents).is_ok());
         assert_eq!(s.remote_addr(), Some(a));
-        // An older datagram (replayed from elsewhere) still feeds SSP but
-        // must not steal the session.
+        // An older datagram (replayed from elsewhere) must not steal the
+        // session; its instruction is older than the newest one, so it is
+        // quietly dropped rather than fed to SSP.
         assert!(s.handle_datagram(t1, b, &old[0].contents).is_ok());
         assert_eq!(s.remote_addr(), Some(a));
         assert_eq!(s.remote_state().0, b"x");
@@ -786,6 +816,94 @@ mod tests {
             .map(|f| f.id)
             .next();
         assert_eq!(id2, Some(ids[0] + 1));
+    }
+
+    fn seq_and_fragment_id(key: &Base64Key, t: &Transmit) -> Option<(u64, u64)> {
+        let p = Packet::decode(&Session::new(key), &t.contents, Direction::ToServer).ok()?;
+        Some((p.seq, Fragment::decode(&p.payload).ok()?.id))
+    }
+
+    #[test]
+    fn numbering_can_start_anywhere_and_the_server_follows() {
+        let t0 = Instant::now();
+        let key = Base64Key::from_bytes([3; 16]);
+        let (mut c, mut s) = pair(t0);
+        c.start_numbering_at(1_000_000);
+        c.current_state_mut().0 = b"x".to_vec();
+        let d = drain(&mut c, t0);
+        assert_eq!(
+            seq_and_fragment_id(&key, &d[0]),
+            Some((1_000_000, 1_000_001))
+        );
+        assert!(
+            s.handle_datagram(t0, addr("10.0.0.2:4000"), &d[0].contents)
+                .is_ok()
+        );
+        assert_eq!(s.remote_state().0, b"x");
+        assert_eq!(s.remote_addr(), Some(addr("10.0.0.2:4000")));
+    }
+
+    #[test]
+    fn a_replayed_datagram_does_not_reset_the_fragment_assembly() {
+        let t0 = Instant::now();
+        let (mut c, mut s) = pair(t0);
+        let from = addr("10.0.0.2:4000");
+        c.current_state_mut().0 = b"small".to_vec();
+        let old = drain(&mut c, t0);
+        assert_eq!(old.len(), 1);
+        assert!(s.handle_datagram(t0, from, &old[0].contents).is_ok());
+        // Incompressible data that needs several fragments.
+        let mut x: u32 = 7;
+        let big: Vec<u8> = (0..4000)
+            .map(|_| {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                (x >> 16) as u8
+            })
+            .collect();
+        c.current_state_mut().0 = big.clone();
+        let t1 = t0 + Duration::from_millis(300);
+        let new = drain_after_change(&mut c, t1);
+        assert!(new.len() >= 3);
+        for (i, t) in new.iter().enumerate() {
+            if i == 1 {
+                // An attacker replays the old, authentic datagram mid-way.
+                assert!(s.handle_datagram(t1, from, &old[0].contents).is_ok());
+            }
+            assert!(s.handle_datagram(t1, from, &t.contents).is_ok());
+        }
+        assert_eq!(s.remote_state().0, big);
+    }
+
+    #[test]
+    fn held_remote_states_are_not_acknowledged_until_released() {
+        let t0 = Instant::now();
+        let (mut c, mut s) = pair(t0);
+        let from = addr("10.0.0.2:4000");
+        let mut now = t0;
+        let exchange = |c: &mut Conn, s: &mut Conn, now: Instant| {
+            for t in drain_after_change(c, now) {
+                let _ = s.handle_datagram(now, from, &t.contents);
+            }
+            for t in drain_after_change(s, now) {
+                let _ = c.handle_datagram(now, t.destination, &t.contents);
+            }
+        };
+        s.hold_remote_states(true);
+        c.current_state_mut().0 = b"typed".to_vec();
+        for _ in 0..20 {
+            now += Duration::from_millis(250);
+            exchange(&mut c, &mut s, now);
+        }
+        assert_eq!(s.remote_state_num(), 0, "nothing stored while held");
+        assert_eq!(c.acked_state_num(), 0, "nothing acknowledged while held");
+        assert!(c.last_sent_state_num() > 0, "the client kept offering it");
+        s.hold_remote_states(false);
+        for _ in 0..20 {
+            now += Duration::from_millis(250);
+            exchange(&mut c, &mut s, now);
+        }
+        assert_eq!(s.remote_state().0, b"typed");
+        assert_eq!(c.acked_state_num(), c.last_sent_state_num());
     }
 
     #[test]

@@ -25,6 +25,27 @@ pub const KEY_BLOCK_LIMIT: u64 = 1 << 47;
 
 const DIRECTION_BIT: u64 = 1 << 63;
 
+/// Highest first sequence number [`first_seq_at`] gives: 2^62 leaves 2^62
+/// datagrams of headroom below [`MAX_SEQ`] (nanosecond clocks reach it in
+/// 2116).
+pub const FIRST_SEQ_CEILING: u64 = 1 << 62;
+
+/// The first sequence number for a client started `since_epoch` after
+/// 1970: the wall clock in nanoseconds.
+///
+/// Every client process shares the session key, so two clients started with
+/// the same `MOSH_KEY` that both counted from 0 would seal different
+/// datagrams under the same nonces. A process sends far fewer than one
+/// datagram per nanosecond, so a later client starts above every number an
+/// earlier one used. A receiver, stock Mosh included, only compares a
+/// number with the one it expects next (spec §1.5), so starting high is
+/// invisible to it.
+pub fn first_seq_at(since_epoch: std::time::Duration) -> u64 {
+    u64::try_from(since_epoch.as_nanos())
+        .unwrap_or(FIRST_SEQ_CEILING)
+        .min(FIRST_SEQ_CEILING)
+}
+
 type Cipher = Ocb3<Aes128, U12, U16>;
 
 /// Which way a datagram travels; part of every nonce.
@@ -526,6 +547,17 @@ mod tests {
         assert_eq!(c.next_seq(), Ok(MAX_SEQ));
         assert_eq!(c.next_seq(), Err(CryptoError::SequenceExhausted));
         assert_eq!(c.next_seq(), Err(CryptoError::SequenceExhausted));
+    }
+
+    #[test]
+    fn first_seq_follows_the_wall_clock_and_leaves_headroom() {
+        use std::time::Duration;
+        let a = first_seq_at(Duration::new(1_780_000_000, 5));
+        assert_eq!(a, 1_780_000_000_000_000_005);
+        assert!(first_seq_at(Duration::new(1_780_000_000, 6)) > a);
+        assert_eq!(first_seq_at(Duration::ZERO), 0);
+        assert_eq!(first_seq_at(Duration::MAX), FIRST_SEQ_CEILING);
+        assert_eq!(MAX_SEQ - FIRST_SEQ_CEILING, (1 << 62) - 1);
     }
 
     #[test]

@@ -146,6 +146,14 @@ pub enum FragmentError {
     },
     /// The fragments of one instruction exceed the memory bound.
     AssemblyTooLarge(usize),
+    /// A fragment of an instruction older than the newest one seen (replayed
+    /// or late); ignored.
+    Stale {
+        /// Its instruction id.
+        id: u64,
+        /// The newest instruction id seen.
+        newest: u64,
+    },
 }
 
 impl fmt::Display for FragmentError {
@@ -181,6 +189,10 @@ impl fmt::Display for FragmentError {
             FragmentError::AssemblyTooLarge(n) => write!(
                 f,
                 "fragments of one instruction exceed {n} bytes; assembly discarded"
+            ),
+            FragmentError::Stale { id, newest } => write!(
+                f,
+                "fragment of instruction {id} is older than instruction {newest}; ignored"
             ),
         }
     }

@@ -94,6 +94,11 @@ impl Fragmenter {
         Fragmenter { last_id: 0 }
     }
 
+    /// A fragmenter whose first instruction gets id `last_id + 1`.
+    pub fn continuing_after(last_id: u64) -> Fragmenter {
+        Fragmenter { last_id }
+    }
+
     /// The id the most recent instruction got (0 before the first).
     pub fn last_id(&self) -> u64 {
         self.last_id
@@ -152,12 +157,17 @@ impl Fragmenter {
 
 /// The receiver's single reassembly buffer.
 ///
-/// A fragment of a new id throws away what was collected for the old one.
+/// A fragment of a newer id throws away what was collected for the old one;
+/// a fragment of an older id than the newest seen is refused, so a replayed
+/// or late datagram cannot wipe the instruction being collected. Senders
+/// (Mosh's and ours) number instructions in increasing order and reuse an id
+/// only to resend the same instruction, so nothing they send is refused.
 /// Memory is bounded by the fragments actually received and by
 /// [`MAX_ASSEMBLY_BYTES`], never by the numbers a peer claims.
 #[derive(Debug, Clone, Default)]
 pub struct FragmentAssembly {
     current_id: Option<u64>,
+    newest_id: Option<u64>,
     fragments: BTreeMap<u16, Vec<u8>>,
     total: Option<u16>,
     bytes: usize,
@@ -189,8 +199,8 @@ impl FragmentAssembly {
     /// Adds a fragment; returns the concatenated chunks when the instruction
     /// is complete (then the buffer is emptied).
     ///
-    /// Errors leave the datagram unused: a conflicting duplicate is dropped
-    /// and the assembly kept; an inconsistent final flag or an oversized
+    /// Errors leave the datagram unused: a stale fragment or a conflicting
+    /// duplicate is dropped and the assembly kept; an inconsistent final flag or an oversized
     /// instruction discards the assembly.
     pub fn add(&mut self, fragment: Fragment) -> Result<Option<Vec<u8>>, FragmentError> {
         let Fragment {
@@ -202,6 +212,10 @@ impl FragmentAssembly {
         if num > MAX_FRAGMENT_NUM {
             return Err(FragmentError::NumberOutOfRange(num));
         }
+        if let Some(newest) = self.newest_id.filter(|n| id < *n) {
+            return Err(FragmentError::Stale { id, newest });
+        }
+        self.newest_id = Some(id);
         if self.current_id != Some(id) {
             self.restart(id);
         }
@@ -408,12 +422,35 @@ mod tests {
         a.add(frag(2, 1, true, b"new1")).unwrap();
         assert_eq!(a.current_id(), Some(2));
         assert_eq!(a.held(), 1);
-        // The old id's last fragment now starts over and completes nothing.
-        assert_eq!(a.add(frag(1, 1, true, b"old1")), Ok(None));
-        assert_eq!(a.add(frag(2, 0, false, b"new0")), Ok(None));
         assert_eq!(
-            a.add(frag(2, 1, true, b"new1")),
+            a.add(frag(2, 0, false, b"new0")),
             Ok(Some(b"new0new1".to_vec()))
+        );
+    }
+
+    #[test]
+    fn an_old_fragment_never_resets_the_assembly_in_progress() {
+        // A replayed (authentic) datagram of an earlier instruction, or a
+        // late one, arrives while instruction 5 is half collected.
+        let mut a = FragmentAssembly::new();
+        a.add(frag(4, 0, true, b"four")).unwrap();
+        a.add(frag(5, 0, false, b"fi")).unwrap();
+        for old in [
+            frag(4, 0, true, b"four"),
+            frag(3, 1, false, b"x"),
+            frag(0, 0, true, b""),
+        ] {
+            let id = old.id;
+            assert_eq!(a.add(old), Err(FragmentError::Stale { id, newest: 5 }));
+            assert_eq!((a.current_id(), a.held()), (Some(5), 1));
+        }
+        assert_eq!(a.add(frag(5, 1, true, b"ve")), Ok(Some(b"five".to_vec())));
+        // Nor after an assembly was discarded for a bad final flag.
+        a.add(frag(6, 1, true, b"b")).unwrap();
+        assert!(a.add(frag(6, 2, false, b"c")).is_err());
+        assert_eq!(
+            a.add(frag(5, 0, true, b"x")),
+            Err(FragmentError::Stale { id: 5, newest: 6 })
         );
     }
 

@@ -3,7 +3,7 @@
 //! result is the newest state (which must then be acknowledged).
 //!
 //! Pure and generic over [`State`]. Duplicates, unknown bases and states
-//! beyond the queue limit are dropped silently; that is what makes SSP
+//! beyond the queue's count or byte limit are dropped silently; that is what makes SSP
 //! idempotent under loss, duplication and reordering.
 
 use std::time::{Duration, Instant};
@@ -14,6 +14,11 @@ use super::state::{ApplyError, State};
 pub const RECEIVED_STATES_LIMIT: usize = 1024;
 /// How long the receiver refuses new states once the queue is full.
 pub const RECEIVER_QUENCH: Duration = Duration::from_millis(15_000);
+/// Most bytes the stored states may hold together (by [`State::held_bytes`],
+/// which counts shared rows once per state). Room for two screens of the
+/// largest size (2000 × 2000): a sender that waits for acks always fits, and
+/// one that does not is refused instead of growing the queue.
+pub const RECEIVED_BYTES_LIMIT: usize = 512 * 1024 * 1024;
 
 /// One state of the peer's object.
 #[derive(Debug, Clone)]
@@ -35,6 +40,9 @@ pub enum Received {
     UnknownBase,
     /// The queue is full and the quench timer is running: dropped.
     Quenched,
+    /// Storing the state would pass [`RECEIVED_BYTES_LIMIT`]: dropped (not
+    /// acknowledged; the sender retries once it has our ack of older states).
+    OverBudget,
     /// Stored, but an even newer state is already here.
     OutOfOrder,
     /// Stored as the newest state; `data` tells whether the diff was non-empty.
@@ -105,6 +113,11 @@ impl<S: State> Receiver<S> {
         {
             self.ensure_nonempty(newest);
             return Err(e);
+        }
+        let held: usize = self.states.iter().map(|s| s.state.held_bytes()).sum();
+        if held.saturating_add(state.held_bytes()) > RECEIVED_BYTES_LIMIT {
+            self.ensure_nonempty(newest);
+            return Ok(Received::OverBudget);
         }
         let entry = ReceivedState {
             timestamp: now,
@@ -187,6 +200,10 @@ mod tests {
             if self.0.starts_with(&acked.0) {
                 self.0.drain(..acked.0.len());
             }
+        }
+        fn held_bytes(&self) -> usize {
+            // One byte stands for a megabyte, so the budget is reachable.
+            self.0.len() << 20
         }
     }
 
@@ -282,6 +299,54 @@ mod tests {
             r.receive(later, 0, 2003, 0, b""),
             Ok(Received::Newest { data: false })
         );
+    }
+
+    #[test]
+    fn a_flood_of_new_states_never_passes_the_count_limit_or_the_quench() {
+        // A hostile sender offers a new state every millisecond for a minute;
+        // at most one gets past the full queue per quench period.
+        let t = t0();
+        let mut r = Receiver::new(Bytes::default(), t);
+        let mut accepted_over_limit = Vec::new();
+        for n in 1..=60_000u64 {
+            let now = t + Duration::from_millis(n);
+            let before = r.states().len();
+            let got = r.receive(now, 0, n, 0, b"").expect("applies");
+            if before > RECEIVED_STATES_LIMIT && got != Received::Quenched {
+                accepted_over_limit.push(n);
+            }
+            assert!(r.states().len() <= RECEIVED_STATES_LIMIT + 1 + accepted_over_limit.len());
+        }
+        // Full once states 0..=1024 are held; then one state each 15 s.
+        assert_eq!(accepted_over_limit, [1025, 16_025, 31_025, 46_025]);
+        assert_eq!(r.states().len(), RECEIVED_STATES_LIMIT + 1 + 4);
+    }
+
+    #[test]
+    fn stored_states_never_pass_the_byte_budget() {
+        let now = t0();
+        let mut r = Receiver::new(Bytes::default(), now);
+        let budget_states = RECEIVED_BYTES_LIMIT >> 20;
+        // Each state n holds n "megabytes"; the sum stops short of the budget.
+        let mut stored = 0;
+        for n in 1..=200u64 {
+            let diff = vec![b'x'; n as usize];
+            let got = r.receive(now, 0, n, 0, &diff).expect("applies");
+            let held: usize = r.states().iter().map(|s| s.state.held_bytes()).sum();
+            assert!(held <= RECEIVED_BYTES_LIMIT, "state {n}: {held}");
+            if got == Received::OverBudget {
+                assert!(stored + n as usize > budget_states);
+                assert_eq!(r.newest_num(), n - 1, "refused, not stored");
+                // A throwaway of the older states makes room again.
+                assert_eq!(
+                    r.receive(now, n - 1, n, n - 1, b"y"),
+                    Ok(Received::Newest { data: true })
+                );
+                return;
+            }
+            stored += n as usize;
+        }
+        panic!("the budget never bit");
     }
 
     #[test]

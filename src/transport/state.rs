@@ -30,4 +30,10 @@ pub trait State: Clone + PartialEq {
     /// Drops what `acked` (a state the peer acknowledged) already holds, e.g.
     /// the acknowledged prefix of the user stream. Most objects do nothing.
     fn subtract(&mut self, _acked: &Self) {}
+
+    /// Heap bytes this state may hold on its own (an upper bound); the
+    /// receiver refuses states beyond its byte budget.
+    fn held_bytes(&self) -> usize {
+        0
+    }
 }

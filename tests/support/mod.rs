@@ -22,7 +22,8 @@
 //! * [`server_session`]: rmosh as `mosh-server` with Debian's client;
 //! * [`typing_app`]: the reliability tests' logging application and checks;
 //! * [`screens`]: terminal recordings and screen comparisons;
-//! * [`ssp_sim`]: the deterministic network simulator of the SSP cores.
+//! * [`ssp_sim`]: the deterministic network simulator of the SSP cores;
+//! * [`ssp_client`]: a client core in the test process, over real UDP.
 
 // Each test binary compiles this whole module but uses only its own part of
 // it, so items unused by one binary are expected and not dead code.
@@ -36,6 +37,7 @@ pub mod relay;
 pub mod screens;
 pub mod server_session;
 pub mod sshd;
+pub mod ssp_client;
 pub mod ssp_sim;
 pub mod tempdir;
 pub mod tmux;

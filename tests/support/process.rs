@@ -11,9 +11,13 @@ pub fn rmosh_bin() -> &'static str {
     env!("CARGO_BIN_EXE_rmosh")
 }
 
-/// The impairment relay binary.
+/// The impairment relay binary; FAILS the test when it was not built (it
+/// needs `--features relay`, as `scripts/test.sh` passes).
 pub fn relay_bin() -> &'static str {
-    env!("CARGO_BIN_EXE_rmosh-relay")
+    match option_env!("CARGO_BIN_EXE_rmosh-relay") {
+        Some(path) => path,
+        None => panic!("rmosh-relay was not built: run the tests with `--features relay`"),
+    }
 }
 
 /// The Debian package that provides `program`, for the failure message.
