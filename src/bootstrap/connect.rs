@@ -10,6 +10,7 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use super::deploy::{self, DeployMode};
+use super::destination;
 use super::launch::{self, Bind, Scan, ServerChoice, ServerOptions};
 use super::remote;
 use super::session::{self, Context};
@@ -205,8 +206,10 @@ fn bootstrap(opts: &ConnectOptions) -> Result<Target, String> {
         return run_local(opts, &host, &sopts);
     }
     if let Some(ssh) = &opts.ssh_command {
+        destination::check_external(&opts.destination).map_err(|e| e.to_string())?;
         return run_external_ssh(opts, ssh, &host, &sopts);
     }
+    destination::check_host(&host).map_err(|e| e.to_string())?;
     let mut options: Vec<(String, String)> = Vec::new();
     for o in &opts.ssh_options {
         let (k, v) = o
@@ -220,6 +223,12 @@ fn bootstrap(opts: &ConnectOptions) -> Result<Target, String> {
     }
     if let Some(u) = dest_user {
         options.push(("User".into(), u));
+    }
+    for (_, user) in options
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("user"))
+    {
+        destination::check_user(user).map_err(|e| e.to_string())?;
     }
     if let Some(p) = opts.ssh_port {
         options.push(("Port".into(), p.to_string()));
