@@ -118,3 +118,72 @@ fn external_ssh_destination_starting_with_dash_is_refused() {
     assert!(!pwned.exists(), "ssh took the destination for an option");
     assert!(s.client_got().is_none());
 }
+
+/// `ssh-keyscan -H` of `s` under `name`: hashed `[name]:port` entries.
+fn keyscan_hashed(s: &Sshd, name: &str) -> String {
+    let out = Command::new(support::process::require("ssh-keyscan"))
+        .args(["-H", "-t", "ed25519", "-p", &s.port.to_string(), name])
+        .output()
+        .expect("run ssh-keyscan");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(text.starts_with("|1|"), "ssh-keyscan -H: {out:?}");
+    text
+}
+
+#[test]
+fn hashed_known_hosts_match_whatever_the_case_of_the_name() {
+    let s = Sshd::start("hashcase", "");
+    let kh = s.path("known_hosts");
+    std::fs::write(&kh, keyscan_hashed(&s, "localhost")).expect("write");
+    let connect = |host: &str, options: &[&str]| {
+        let mut c = s.rmosh();
+        c.args(s.std_args())
+            .arg("-i")
+            .arg(s.path("user_key"))
+            .args(["--family", "inet"])
+            .args(options.iter().flat_map(|o| ["-o", o]))
+            .args([host, "--", "true"]);
+        run_with_timeout(c, LIMIT)
+    };
+    // Known: the hashed entry for "localhost" is found for "LocalHost".
+    let out = connect("LocalHost", &["StrictHostKeyChecking=yes"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert_eq!(s.client_got().map(|(_, k)| k).as_deref(), Some(FAKE_KEY));
+    // Changed: another key under the same hashed name is refused, not "unknown".
+    keygen(&s.path("other_host"), "ed25519", "");
+    let other = std::fs::read_to_string(s.path("other_host.pub")).expect("read");
+    let scanned = keyscan_hashed(&s, "localhost");
+    let hashed_name = scanned.split_whitespace().next().expect("host field");
+    std::fs::write(&kh, format!("{hashed_name} {}", other.trim())).expect("write");
+    let out = connect("LOCALHOST", &["StrictHostKeyChecking=no"]);
+    assert!(!out.status.success(), "{}", describe(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("REMOTE HOST IDENTIFICATION HAS CHANGED"), "{err}");
+    // Recorded: a hashed entry written for "LocalHost" is one OpenSSH finds
+    // for "localhost".
+    std::fs::remove_file(&kh).expect("remove");
+    let out = connect(
+        "LocalHost",
+        &["StrictHostKeyChecking=accept-new", "HashKnownHosts=yes"],
+    );
+    assert!(out.status.success(), "{}", describe(&out));
+    let found = Command::new(support::process::require("ssh-keygen"))
+        .arg("-F")
+        .arg(format!("[localhost]:{}", s.port))
+        .arg("-f")
+        .arg(&kh)
+        .output()
+        .expect("run ssh-keygen -F");
+    assert!(
+        found.status.success(),
+        "ssh-keygen -F did not find the recorded entry: {}",
+        std::fs::read_to_string(&kh).unwrap_or_default()
+    );
+    // A HostKeyAlias is used as given.
+    std::fs::write(&kh, keyscan_hashed(&s, "localhost")).expect("write");
+    let out = connect(
+        "localhost",
+        &["StrictHostKeyChecking=yes", "HostKeyAlias=LOCALHOST"],
+    );
+    assert!(!out.status.success(), "{}", describe(&out));
+}
