@@ -158,7 +158,10 @@ fn hashed_known_hosts_match_whatever_the_case_of_the_name() {
     let out = connect("LOCALHOST", &["StrictHostKeyChecking=no"]);
     assert!(!out.status.success(), "{}", describe(&out));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("REMOTE HOST IDENTIFICATION HAS CHANGED"), "{err}");
+    assert!(
+        err.contains("REMOTE HOST IDENTIFICATION HAS CHANGED"),
+        "{err}"
+    );
     // Recorded: a hashed entry written for "LocalHost" is one OpenSSH finds
     // for "localhost".
     std::fs::remove_file(&kh).expect("remove");

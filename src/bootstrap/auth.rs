@@ -13,6 +13,7 @@ use russh::{MethodKind, MethodSet};
 
 use super::prompt;
 use super::ssh_config::{HostConfig, IdentityAgent};
+use super::untrusted::display_safe;
 
 /// How many times a password or passphrase is asked for (ssh's NumberOfPasswordPrompts).
 const PROMPTS: usize = 3;
@@ -272,6 +273,18 @@ pub async fn authenticate<H: Handler>(
     ))
 }
 
+/// What a keyboard-interactive request shows: the name and instruction lines,
+/// then each prompt. The server chose these texts, so no control sequence in
+/// them reaches the terminal.
+fn info_request_texts(name: &str, instructions: &str, prompts: &[&str]) -> (String, Vec<String>) {
+    let header = [name, instructions]
+        .iter()
+        .filter(|t| !t.is_empty())
+        .map(|t| format!("{}\n", display_safe(t)))
+        .collect();
+    (header, prompts.iter().map(|p| display_safe(p)).collect())
+}
+
 async fn keyboard_interactive<H: Handler>(
     handle: &mut Handle<H>,
     user: &str,
@@ -297,15 +310,14 @@ async fn keyboard_interactive<H: Handler>(
                 instructions,
                 prompts,
             } => {
-                if !name.is_empty() {
-                    prompt::notify(&format!("{name}\n"));
-                }
-                if !instructions.is_empty() {
-                    prompt::notify(&format!("{instructions}\n"));
+                let texts: Vec<&str> = prompts.iter().map(|p| p.prompt.as_str()).collect();
+                let (header, shown) = info_request_texts(&name, &instructions, &texts);
+                if !header.is_empty() {
+                    prompt::notify(&header);
                 }
                 let mut answers = Vec::with_capacity(prompts.len());
-                for p in &prompts {
-                    answers.push(prompt::ask(&p.prompt, p.echo).map_err(|e| e.to_string())?);
+                for (p, text) in prompts.iter().zip(&shown) {
+                    answers.push(prompt::ask(text, p.echo).map_err(|e| e.to_string())?);
                 }
                 resp = handle
                     .authenticate_keyboard_interactive_respond(answers)
@@ -395,6 +407,19 @@ mod tests {
         assert!(offered);
         assert!(!has_key_to_offer(&without));
         assert!(has_key_to_offer(&agent));
+    }
+
+    #[test]
+    fn keyboard_interactive_texts_carry_no_control_sequences() {
+        let (header, prompts) = info_request_texts(
+            "\x1b]0;pwned\x07Login",
+            "Type \x1b[2Jthe code\r",
+            &["\x1b[8mCode: ", "\u{9b}6nPIN: "],
+        );
+        assert_eq!(header, "]0;pwnedLogin\nType [2Jthe code\n");
+        assert_eq!(prompts, ["[8mCode: ", "6nPIN: "]);
+        let (header, _) = info_request_texts("", "", &[]);
+        assert!(header.is_empty());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! `--local`), start the server, read `MOSH CONNECT`, close SSH, and exec the
 //! client with the key in `MOSH_KEY` (never in argv).
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{Read, Write};
 use std::net::IpAddr;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
@@ -367,19 +367,31 @@ fn run_local(opts: &ConnectOptions, host: &str, sopts: &ServerOptions) -> Result
 fn run_and_scan(mut cmd: Command) -> Result<Scan, String> {
     cmd.stdin(Stdio::null()).stdout(Stdio::piped());
     let mut child = cmd.spawn().map_err(|e| format!("cannot run ssh: {e}"))?;
-    let mut buf = Vec::new();
-    if let Some(out) = child.stdout.take() {
-        let mut reader = BufReader::new(out);
+    let mut scanner = launch::Scanner::new();
+    let mut too_much = None;
+    if let Some(mut out) = child.stdout.take() {
+        let mut chunk = [0u8; 8192];
         loop {
-            let mut line = Vec::new();
-            match reader.read_until(b'\n', &mut line) {
-                Ok(0) | Err(_) => break,
-                Ok(_) => buf.extend_from_slice(&line),
+            match out.read(&mut chunk) {
+                Ok(0) => break,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => break,
+                Ok(n) => {
+                    if let Err(e) = scanner.feed(chunk.get(..n).unwrap_or(&[])) {
+                        too_much = Some(e);
+                        break;
+                    }
+                }
             }
-            if launch::scan(&buf, false).connect.is_some() {
+            if scanner.connected() {
                 break;
             }
         }
+    }
+    if let Some(e) = too_much {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err(e.to_string());
     }
     let deadline = Instant::now() + Duration::from_secs(3);
     loop {
@@ -393,7 +405,7 @@ fn run_and_scan(mut cmd: Command) -> Result<Scan, String> {
             Ok(None) => std::thread::sleep(Duration::from_millis(10)),
         }
     }
-    Ok(launch::scan(&buf, true))
+    Ok(scanner.finish())
 }
 
 fn resolve(host: &str) -> Option<IpAddr> {

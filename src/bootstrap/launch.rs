@@ -6,6 +6,8 @@
 
 use std::net::IpAddr;
 
+use super::untrusted::display_safe;
+
 /// Locale variables the wrapper forwards with `-l NAME=VALUE`, in its order:
 /// the same list, in the same order, that the server clears.
 pub use crate::server::locale::LOCALE_VARIABLES as LOCALE_VARS;
@@ -125,15 +127,6 @@ pub fn remote_command(choice: &ServerChoice, opts: &ServerOptions) -> String {
 /// alike), after it has set SIGHUP to be ignored.
 pub const DETACHED_MARKER: &str = "[mosh-server detached, pid = ";
 
-/// Whether the server has announced its detached child after `MOSH CONNECT`:
-/// from then on closing SSH (and hanging up its pty) cannot kill the session.
-pub fn detached(output: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(output);
-    text.find("MOSH CONNECT ")
-        .and_then(|i| text.get(i..))
-        .is_some_and(|rest| rest.contains(DETACHED_MARKER))
-}
-
 /// What the remote's output told us.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Scan {
@@ -176,17 +169,135 @@ pub fn parse_ssh_connection(value: &str) -> Option<IpAddr> {
     server.parse().ok()
 }
 
-/// Scans what the remote printed (stdout and stderr merged, maybe through a
-/// pty, so lines can end in `\r\n`). Unless `finished`, a last line without
-/// its newline is left for later: it may still be arriving.
-pub fn scan(output: &[u8], finished: bool) -> Scan {
-    let text = String::from_utf8_lossy(output);
-    let mut s = Scan::default();
-    for piece in text.split_inclusive('\n') {
-        if !finished && !piece.ends_with('\n') {
-            break;
+/// Most the remote may print before `MOSH CONNECT` (shell rc noise, a motd):
+/// beyond it the bootstrap gives up rather than buffer without bound.
+pub const MAX_PREAMBLE: usize = 1 << 20;
+
+/// The remote printed more than [`MAX_PREAMBLE`] bytes without `MOSH CONNECT`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TooMuchOutput {
+    /// The last lines it printed, made safe for the terminal.
+    pub last_lines: Vec<String>,
+}
+
+impl std::fmt::Display for TooMuchOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the remote printed more than {} KiB without a \"MOSH CONNECT\" line; giving up",
+            MAX_PREAMBLE / 1024
+        )?;
+        if !self.last_lines.is_empty() {
+            write!(f, ". It ended with:\n{}", self.last_lines.join("\n"))?;
         }
-        let line = piece.trim_end_matches('\n').trim_end_matches('\r');
+        Ok(())
+    }
+}
+
+impl std::error::Error for TooMuchOutput {}
+
+/// Reads the remote's output (stdout and stderr merged, maybe through a pty,
+/// so lines can end in `\r\n`) as it arrives: each complete line is looked at
+/// once, and only the unfinished last line is kept between reads.
+#[derive(Debug, Default)]
+pub struct Scanner {
+    scan: Scan,
+    /// The unfinished line.
+    pending: Vec<u8>,
+    /// Bytes read before `MOSH CONNECT`.
+    seen: usize,
+    /// The end of what followed `MOSH CONNECT`, searched for the detach banner.
+    tail: Vec<u8>,
+    detached: bool,
+}
+
+impl Scanner {
+    /// A scanner that has read nothing.
+    pub fn new() -> Scanner {
+        Scanner::default()
+    }
+
+    /// Takes the next bytes the remote printed.
+    pub fn feed(&mut self, data: &[u8]) -> Result<(), TooMuchOutput> {
+        if self.scan.connect.is_some() {
+            self.feed_tail(data);
+            return Ok(());
+        }
+        self.seen += data.len();
+        let mut from = self.pending.len();
+        self.pending.extend_from_slice(data);
+        let mut start = 0;
+        while let Some(i) = self
+            .pending
+            .get(from..)
+            .and_then(|rest| rest.iter().position(|&b| b == b'\n'))
+        {
+            let end = from + i;
+            let line =
+                String::from_utf8_lossy(self.pending.get(start..end).unwrap_or(&[])).into_owned();
+            start = end + 1;
+            from = start;
+            self.line(&line);
+            if self.scan.connect.is_some() {
+                let rest = self.pending.split_off(start);
+                self.pending.clear();
+                self.feed_tail(&rest);
+                return Ok(());
+            }
+        }
+        self.pending.drain(..start);
+        if self.seen > MAX_PREAMBLE {
+            let keep = self.scan.other_lines.len().saturating_sub(5);
+            return Err(TooMuchOutput {
+                last_lines: self.scan.other_lines.split_off(keep),
+            });
+        }
+        Ok(())
+    }
+
+    fn feed_tail(&mut self, data: &[u8]) {
+        if self.detached {
+            return;
+        }
+        let marker = DETACHED_MARKER.as_bytes();
+        // Only the new bytes (and a marker's length before them) are searched.
+        let from = self.tail.len().saturating_sub(marker.len());
+        self.tail.extend_from_slice(data);
+        self.detached = self
+            .tail
+            .get(from..)
+            .is_some_and(|t| t.windows(marker.len()).any(|w| w == marker));
+        if self.tail.len() > 4 * marker.len() {
+            let cut = self.tail.len() - marker.len();
+            self.tail.drain(..cut);
+        }
+    }
+
+    /// Whether `MOSH CONNECT` has been read.
+    pub fn connected(&self) -> bool {
+        self.scan.connect.is_some()
+    }
+
+    /// Whether the server has announced its detached child after `MOSH CONNECT`
+    /// (what a detaching server's parent prints after forking, with SIGHUP
+    /// already ignored): from then on closing SSH, and hanging up its pty,
+    /// cannot kill the session.
+    pub fn detached(&self) -> bool {
+        self.detached
+    }
+
+    /// What was read; the unfinished last line counts as a line now.
+    pub fn finish(mut self) -> Scan {
+        if self.scan.connect.is_none() && !self.pending.is_empty() {
+            let line = String::from_utf8_lossy(&self.pending).into_owned();
+            self.line(&line);
+        }
+        self.scan
+    }
+
+    fn line(&mut self, line: &str) {
+        let s = &mut self.scan;
+        let line = line.trim_end_matches('\r');
         // Garbage (escape sequences, rc-file output without a newline) may
         // precede our markers on the same line.
         if let Some(c) = line
@@ -195,24 +306,33 @@ pub fn scan(output: &[u8], finished: bool) -> Scan {
             .and_then(parse_connect)
         {
             s.connect = Some(c);
-            break;
+            return;
         }
         if let Some(i) = line.find("MOSH SSH_CONNECTION") {
             if s.remote_ip.is_none() {
                 s.remote_ip = line.get(i + 19..).and_then(parse_ssh_connection);
             }
-            continue;
+            return;
         }
         if let Some(i) = line.find(NO_SERVER_MARKER) {
             let arch = line.get(i + NO_SERVER_MARKER.len()..).unwrap_or("").trim();
-            s.no_server_arch = Some(arch.to_string());
-            continue;
+            s.no_server_arch = Some(display_safe(arch));
+            return;
         }
         if !line.trim().is_empty() {
-            s.other_lines.push(line.to_string());
+            // Shown on the local terminal: no control sequences.
+            s.other_lines.push(display_safe(line));
         }
     }
-    s
+}
+
+/// Scans a whole output at once (unless `finished`, an unfinished last line
+/// is left out: it may still be arriving).
+#[cfg(test)]
+pub(crate) fn scan(output: &[u8], finished: bool) -> Scan {
+    let mut s = Scanner::new();
+    let _ = s.feed(output);
+    if finished { s.finish() } else { s.scan }
 }
 
 #[cfg(test)]
@@ -349,6 +469,14 @@ mod tests {
 
     #[test]
     fn detached_only_after_connect() {
+        let detached = |out: &[u8]| {
+            let mut s = Scanner::new();
+            // Byte by byte: the banner is found across reads.
+            for b in out {
+                s.feed(std::slice::from_ref(b)).unwrap();
+            }
+            s.detached()
+        };
         let connect = b"MOSH CONNECT 60001 VzSpsdwU3gLB52wEoNjlzg\r\n";
         assert!(!detached(connect));
         let mut out = connect.to_vec();
@@ -360,6 +488,58 @@ mod tests {
         assert!(!detached(
             b"[mosh-server detached, pid = 1]\nMOSH CONNECT 60001 VzSpsdwU3gLB52wEoNjlzg\n"
         ));
+    }
+
+    #[test]
+    fn output_before_connect_is_bounded_and_read_once() {
+        let mut s = Scanner::new();
+        let line = [b'x'; 1023];
+        let mut fed = 0;
+        let err = loop {
+            match s.feed(&line).and_then(|()| s.feed(b"\n")) {
+                Ok(()) => fed += 1024,
+                Err(e) => break e,
+            }
+            assert!(fed <= MAX_PREAMBLE, "no limit");
+        };
+        assert_eq!(fed, MAX_PREAMBLE);
+        assert_eq!(err.last_lines.len(), 5);
+        assert!(
+            err.to_string().contains("without a \"MOSH CONNECT\" line"),
+            "{err}"
+        );
+        // One endless line is bounded too, and never rescanned: 4 MiB in
+        // 1-byte reads would take hours if each read rescanned the buffer.
+        let mut s = Scanner::new();
+        let mut result = Ok(());
+        for _ in 0..=MAX_PREAMBLE {
+            result = s.feed(b"y");
+            if result.is_err() {
+                break;
+            }
+        }
+        assert!(result.is_err());
+        // Split anywhere, the lines come out the same.
+        let out = b"hi\r\nMOSH SSH_CONNECTION 1 2 10.0.0.2 22\r\nMOSH CONNECT 60001 VzSpsdwU3gLB52wEoNjlzg\r\n";
+        for cut in 0..out.len() {
+            let mut s = Scanner::new();
+            s.feed(&out[..cut]).unwrap();
+            s.feed(&out[cut..]).unwrap();
+            assert!(s.connected());
+            let got = s.finish();
+            assert_eq!(got.other_lines, ["hi"]);
+            assert_eq!(got.remote_ip, Some("10.0.0.2".parse().unwrap()));
+        }
+    }
+
+    #[test]
+    fn remote_output_is_shown_without_control_sequences() {
+        let s = scan(
+            b"\x1b]0;owned\x07motd\x1b[2J\r\n\xc2\x9b6n\r\nRMOSH NO-SERVER x\x1b[1m\n",
+            true,
+        );
+        assert_eq!(s.other_lines, ["]0;ownedmotd[2J", "6n"]);
+        assert_eq!(s.no_server_arch.as_deref(), Some("x[1m"));
     }
 
     #[test]

@@ -14,3 +14,4 @@ pub mod remote;
 pub mod session;
 pub mod ssh_config;
 pub mod timing;
+pub mod untrusted;
