@@ -190,3 +190,64 @@ fn hashed_known_hosts_match_whatever_the_case_of_the_name() {
     );
     assert!(!out.status.success(), "{}", describe(&out));
 }
+
+#[test]
+fn remote_output_before_connect_cannot_draw_on_the_terminal() {
+    let s = Sshd::start("escapes", "");
+    s.trust_host_key();
+    let hostile = "printf '\\033]0;retitled\\007motd\\033[2J\\r\\n\\302\\2336n\\r\\n'";
+    support::tempdir::write_executable(
+        &s.path("hostile.sh"),
+        &format!("#!/bin/sh\n{hostile}\necho \"MOSH CONNECT 60001 {FAKE_KEY}\"\n"),
+    );
+    support::tempdir::write_executable(
+        &s.path("hostile_broken.sh"),
+        &format!("#!/bin/sh\n{hostile}\nexit 1\n"),
+    );
+    for (server, ok) in [("hostile.sh", true), ("hostile_broken.sh", false)] {
+        let mut c = s.rmosh();
+        c.args(s.args_with_server(server))
+            .arg("-i")
+            .arg(s.path("user_key"))
+            .args(["127.0.0.1", "--", "true"]);
+        let out = run_with_timeout(c, LIMIT);
+        assert_eq!(out.status.success(), ok, "{}", describe(&out));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("]0;retitledmotd[2J"), "{err:?}");
+        assert!(
+            !err.contains(['\x1b', '\x07', '\u{9b}', '\r']),
+            "control characters reached the terminal: {err:?}"
+        );
+    }
+}
+
+#[test]
+fn endless_remote_output_is_cut_off_with_a_clear_error() {
+    let s = Sshd::start("flood", "");
+    s.trust_host_key();
+    // 8 MiB of one line, then 8 MiB of short lines, never a MOSH CONNECT.
+    support::tempdir::write_executable(
+        &s.path("flood.sh"),
+        "#!/bin/sh\nhead -c 8388608 /dev/zero | tr '\\0' x\nyes | head -c 8388608\n",
+    );
+    let mut c = s.rmosh();
+    c.args(s.args_with_server("flood.sh"))
+        .arg("-i")
+        .arg(s.path("user_key"))
+        .args(["127.0.0.1", "--", "true"]);
+    let started = std::time::Instant::now();
+    let out = run_with_timeout(c, LIMIT);
+    assert!(!out.status.success(), "{}", describe(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("more than 1024 KiB without a \"MOSH CONNECT\" line"),
+        "{}",
+        describe(&out)
+    );
+    assert!(
+        err.len() < 4096,
+        "the error quotes too much: {} bytes",
+        err.len()
+    );
+    assert!(started.elapsed() < LIMIT);
+}
