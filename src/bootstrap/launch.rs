@@ -93,16 +93,48 @@ pub fn quote_words(words: &[String]) -> String {
 pub enum ServerChoice {
     /// `--server=CMD`: used as given (unquoted, like the wrapper does).
     Explicit(String),
-    /// Try `rmosh` on PATH, then the deployed rmosh at this path (relative to
-    /// `$HOME`), then `mosh-server`; report `RMOSH NO-SERVER <arch>` if none.
+    /// Try `rmosh` on PATH, then a deployed rmosh, then `mosh-server`; report
+    /// [`NO_SERVER_MARKER`] if none.
     Auto {
-        /// The deployed binary, relative to the remote `$HOME`.
-        deployed: String,
+        /// SHA-256 sums of the binaries we may have deployed.
+        deployed: Vec<String>,
+    },
+    /// Only a deployed rmosh; report [`NO_SERVER_MARKER`] if it is missing or corrupt.
+    Deployed {
+        /// Its SHA-256 sum (its name).
+        sum: String,
     },
 }
 
-/// Marker line printed by the snippet when no server program exists.
+/// Marker line printed by the snippet when no server program exists, followed
+/// by `<uname -s> <uname -m> <glibc-VERSION|none> <absent|corrupt>`.
 pub const NO_SERVER_MARKER: &str = "RMOSH NO-SERVER";
+
+/// A deployed binary is named by its SHA-256 sum and runs only if the file
+/// still has that sum (`sha256sum`, or `shasum -a 256` where that is missing);
+/// a mismatch is reported through `$st`.
+fn deployed_snippet(sums: &[String], words: &str) -> String {
+    sums.iter()
+        .map(|sum| {
+            format!(
+                "d=\"$HOME/{dir}/rmosh-{sum}\"; \
+                 if [ -f \"$d\" ]; then \
+                 s=$( (sha256sum \"$d\" || shasum -a 256 \"$d\") 2>/dev/null | cut -d' ' -f1); \
+                 if [ \"$s\" = {sum} ] && [ -x \"$d\" ]; then exec \"$d\" server {words}; fi; \
+                 st=corrupt; fi; ",
+                dir = super::deploy::DEPLOY_DIR
+            )
+        })
+        .collect()
+}
+
+/// Prints [`NO_SERVER_MARKER`] with what deploying needs to know.
+pub fn probe_snippet() -> String {
+    format!(
+        "l=$(getconf GNU_LIBC_VERSION 2>/dev/null | tr ' ' -); \
+         echo \"{NO_SERVER_MARKER} $(uname -s) $(uname -m) ${{l:-none}} ${{st:-absent}}\""
+    )
+}
 
 /// The command sent over the exec channel. It prints `MOSH SSH_CONNECTION …`
 /// first (so the UDP target can come from the remote's view) and runs via
@@ -110,17 +142,56 @@ pub const NO_SERVER_MARKER: &str = "RMOSH NO-SERVER";
 pub fn remote_command(choice: &ServerChoice, opts: &ServerOptions) -> String {
     let words = quote_words(&server_words(opts));
     let prelude = "echo \"MOSH SSH_CONNECTION $SSH_CONNECTION\"";
+    let probe = probe_snippet();
     let script = match choice {
         ServerChoice::Explicit(cmd) => format!("{prelude}; exec {cmd} {words}"),
         ServerChoice::Auto { deployed } => format!(
-            "{prelude}; \
-             if command -v rmosh >/dev/null 2>&1; then exec rmosh server {words}; \
-             elif [ -x \"$HOME/{deployed}\" ]; then exec \"$HOME/{deployed}\" server {words}; \
-             elif command -v mosh-server >/dev/null 2>&1; then exec mosh-server {words}; \
-             else echo \"{NO_SERVER_MARKER} $(uname -m)\"; fi"
+            "{prelude}; st=absent; \
+             if command -v rmosh >/dev/null 2>&1; then exec rmosh server {words}; fi; \
+             {}\
+             if command -v mosh-server >/dev/null 2>&1; then exec mosh-server {words}; fi; \
+             {probe}",
+            deployed_snippet(deployed, &words)
+        ),
+        ServerChoice::Deployed { sum } => format!(
+            "{prelude}; st=absent; {}{probe}",
+            deployed_snippet(std::slice::from_ref(sum), &words)
         ),
     };
     format!("sh -c {}", shell_quote(&script))
+}
+
+/// The remote system, as the [`NO_SERVER_MARKER`] line describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteSystem {
+    /// `uname -s`.
+    pub os: String,
+    /// `uname -m`.
+    pub arch: String,
+    /// The glibc version, if it has glibc.
+    pub glibc: Option<(u32, u32)>,
+    /// A deployed copy was found with the wrong checksum.
+    pub corrupt: bool,
+}
+
+/// Parses what follows [`NO_SERVER_MARKER`].
+pub fn parse_remote_system(rest: &str) -> RemoteSystem {
+    let mut f = rest.split_whitespace();
+    let os = f.next().unwrap_or("").to_string();
+    let arch = f.next().unwrap_or("").to_string();
+    let glibc = f.next().and_then(|l| {
+        let v = l.strip_prefix("glibc-")?;
+        let (major, minor) = v.split_once('.')?;
+        let minor: String = minor.chars().take_while(char::is_ascii_digit).collect();
+        Some((major.parse().ok()?, minor.parse().ok()?))
+    });
+    let corrupt = f.next() == Some("corrupt");
+    RemoteSystem {
+        os,
+        arch,
+        glibc,
+        corrupt,
+    }
 }
 
 /// What a detaching server's parent prints after forking (Mosh and rmosh
@@ -134,8 +205,8 @@ pub struct Scan {
     pub connect: Option<(u16, String)>,
     /// The server address from `SSH_CONNECTION` (third field).
     pub remote_ip: Option<IpAddr>,
-    /// `uname -m` of a remote without any server program.
-    pub no_server_arch: Option<String>,
+    /// The remote system, when it has no server program we may run.
+    pub no_server: Option<RemoteSystem>,
     /// Lines before `MOSH CONNECT` that are not ours (shown to the user).
     pub other_lines: Vec<String>,
 }
@@ -315,8 +386,8 @@ impl Scanner {
             return;
         }
         if let Some(i) = line.find(NO_SERVER_MARKER) {
-            let arch = line.get(i + NO_SERVER_MARKER.len()..).unwrap_or("").trim();
-            s.no_server_arch = Some(display_safe(arch));
+            let rest = line.get(i + NO_SERVER_MARKER.len()..).unwrap_or("");
+            s.no_server = Some(parse_remote_system(&display_safe(rest)));
             return;
         }
         if !line.trim().is_empty() {
@@ -390,36 +461,100 @@ mod tests {
         );
     }
 
-    #[test]
-    fn auto_choice_reports_missing_server() {
-        let cmd = remote_command(
-            &ServerChoice::Auto {
-                deployed: ".local/share/rmosh/bin/rmosh-none".into(),
-            },
-            &opts(),
-        );
-        // Neither rmosh nor mosh-server can be found on this PATH.
-        let bin = std::env::temp_dir().join(format!("rmosh-launch-{}", std::process::id()));
+    /// Runs `choice`'s command in a shell whose PATH has only `tools` and
+    /// whose HOME is `home`, with a fake server printing its argv[0].
+    fn run_choice(choice: &ServerChoice, tools: &[&str], home: &std::path::Path) -> Scan {
+        let bin = home.join("bin");
         std::fs::create_dir_all(&bin).unwrap();
-        for tool in ["sh", "uname"] {
-            let _ = std::os::unix::fs::symlink(format!("/bin/{tool}"), bin.join(tool));
+        for tool in tools {
+            let _ = std::os::unix::fs::symlink(format!("/usr/bin/{tool}"), bin.join(tool));
         }
         let out = std::process::Command::new("/bin/sh")
             .arg("-c")
-            .arg(&cmd)
+            .arg(remote_command(choice, &opts()))
             .env("PATH", &bin)
-            .env("HOME", "/nonexistent")
+            .env("HOME", home)
             .output()
             .unwrap();
-        let s = scan(&out.stdout, true);
-        let _ = std::fs::remove_dir_all(&bin);
-        assert_eq!(
-            s.no_server_arch.as_deref(),
-            Some(std::env::consts::ARCH),
-            "{:?}",
-            String::from_utf8_lossy(&out.stdout)
-        );
+        scan(&out.stdout, true)
+    }
+
+    #[test]
+    fn auto_choice_reports_missing_server() {
+        let home = std::env::temp_dir().join(format!("rmosh-launch-{}", std::process::id()));
+        let choice = ServerChoice::Auto {
+            deployed: vec!["00".repeat(32)],
+        };
+        // Neither rmosh nor mosh-server nor getconf can be found on this PATH.
+        let s = run_choice(&choice, &["sh", "uname", "tr"], &home);
+        let _ = std::fs::remove_dir_all(&home);
+        let sys = s.no_server.expect("no-server marker");
+        assert_eq!(sys.os, "Linux");
+        assert_eq!(sys.arch, std::env::consts::ARCH);
+        assert_eq!(sys.glibc, None);
+        assert!(!sys.corrupt);
         assert!(s.connect.is_none());
+    }
+
+    #[test]
+    fn a_deployed_binary_runs_only_with_its_checksum() {
+        let home = std::env::temp_dir().join(format!("rmosh-deployed-{}", std::process::id()));
+        let dir = home.join(super::super::deploy::DEPLOY_DIR);
+        std::fs::create_dir_all(&dir).unwrap();
+        let body = format!(
+            "#!/bin/sh\necho \"MOSH CONNECT 60001 {}\"\n",
+            "A".repeat(22)
+        );
+        let sum = super::super::deploy::sha256_hex(body.as_bytes());
+        let path = dir.join(format!("rmosh-{sum}"));
+        std::fs::write(&path, &body).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let tools = ["sh", "uname", "tr", "cut", "getconf"];
+        let with_sha256sum: Vec<&str> = tools.iter().copied().chain(["sha256sum"]).collect();
+        let with_shasum: Vec<&str> = tools.iter().copied().chain(["shasum"]).collect();
+        for choice in [
+            ServerChoice::Auto {
+                deployed: vec!["11".repeat(32), sum.clone()],
+            },
+            ServerChoice::Deployed { sum: sum.clone() },
+        ] {
+            // Intact: it runs, with either checksum tool.
+            for t in [&with_sha256sum, &with_shasum] {
+                let _ = std::fs::remove_dir_all(home.join("bin"));
+                let s = run_choice(&choice, t, &home);
+                assert!(s.connect.is_some(), "{choice:?} {t:?}: {s:?}");
+            }
+            // Altered: refused and reported, with what deploying needs.
+            std::fs::write(&path, body.replace("60001", "60002")).unwrap();
+            let _ = std::fs::remove_dir_all(home.join("bin"));
+            let s = run_choice(&choice, &with_sha256sum, &home);
+            std::fs::write(&path, &body).unwrap();
+            assert!(s.connect.is_none(), "{s:?}");
+            let sys = s.no_server.expect("marker");
+            assert!(sys.corrupt);
+            assert!(sys.glibc.is_some(), "{sys:?}");
+        }
+        let _ = std::fs::remove_dir_all(&home);
+    }
+
+    #[test]
+    fn remote_system_lines() {
+        assert_eq!(
+            parse_remote_system(" Linux aarch64 glibc-2.31 corrupt"),
+            RemoteSystem {
+                os: "Linux".into(),
+                arch: "aarch64".into(),
+                glibc: Some((2, 31)),
+                corrupt: true
+            }
+        );
+        let s = parse_remote_system(" FreeBSD amd64 none absent");
+        assert_eq!(
+            (s.os.as_str(), s.glibc, s.corrupt),
+            ("FreeBSD", None, false)
+        );
+        assert_eq!(parse_remote_system("").arch, "");
     }
 
     #[test]
@@ -463,8 +598,8 @@ mod tests {
         let s = scan(b"bash: mosh-server: command not found\r\n", false);
         assert_eq!(s.connect, None);
         assert_eq!(s.other_lines, vec!["bash: mosh-server: command not found"]);
-        let s = scan(b"RMOSH NO-SERVER aarch64\n", false);
-        assert_eq!(s.no_server_arch.as_deref(), Some("aarch64"));
+        let s = scan(b"RMOSH NO-SERVER Linux aarch64 none absent\n", false);
+        assert_eq!(s.no_server.map(|r| r.arch).as_deref(), Some("aarch64"));
     }
 
     #[test]
@@ -539,7 +674,7 @@ mod tests {
             true,
         );
         assert_eq!(s.other_lines, ["]0;ownedmotd[2J", "6n"]);
-        assert_eq!(s.no_server_arch.as_deref(), Some("x[1m"));
+        assert_eq!(s.no_server.map(|r| r.os).as_deref(), Some("x[1m"));
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod cli;
 pub mod connect;
 pub mod deploy;
 pub mod destination;
+pub mod elf;
 pub mod hostkey;
 pub mod known_hosts;
 pub mod launch;
