@@ -251,3 +251,213 @@ fn endless_remote_output_is_cut_off_with_a_clear_error() {
     );
     assert!(started.elapsed() < LIMIT);
 }
+
+/// The uid and gid of the test user.
+fn test_user_ids() -> (u32, u32) {
+    require_test_user();
+    let id = |flag: &str| -> u32 {
+        let out = Command::new("id")
+            .args([flag, TEST_USER])
+            .output()
+            .expect("id");
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .expect("numeric id")
+    };
+    (id("-u"), id("-g"))
+}
+
+/// The pids below `pid` (children first, breadth first).
+fn descendants(pid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    let mut todo = vec![pid];
+    while let Some(p) = todo.pop() {
+        let tasks = std::fs::read_dir(format!("/proc/{p}/task"))
+            .into_iter()
+            .flatten();
+        for t in tasks.flatten() {
+            let children = std::fs::read_to_string(t.path().join("children")).unwrap_or_default();
+            for c in children.split_whitespace().filter_map(|c| c.parse().ok()) {
+                out.push(c);
+                todo.push(c);
+            }
+        }
+    }
+    out
+}
+
+/// The first process at or below `root` whose argv[0] ends with `name`.
+fn find_process(root: u32, name: &str) -> Option<u32> {
+    std::iter::once(root).chain(descendants(root)).find(|p| {
+        std::fs::read(format!("/proc/{p}/cmdline")).is_ok_and(|c| {
+            c.split(|&b| b == 0)
+                .next()
+                .is_some_and(|a0| String::from_utf8_lossy(a0).ends_with(name))
+        })
+    })
+}
+
+/// What another process of the same (non-root) user can learn about `pid`.
+struct Exposure {
+    core_limit_zero: bool,
+    environ_owner: u32,
+    environ_readable_by_user: bool,
+    environ_as_root: Vec<u8>,
+}
+
+fn exposure(pid: u32, uid: u32, gid: u32) -> Exposure {
+    use std::os::unix::fs::MetadataExt;
+    use std::os::unix::process::CommandExt;
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).expect("limits");
+    let core = limits
+        .lines()
+        .find(|l| l.starts_with("Max core file size"))
+        .expect("core line")
+        .to_string();
+    let fields: Vec<&str> = core.split_whitespace().collect();
+    let environ = format!("/proc/{pid}/environ");
+    let reader = Command::new("cat")
+        .arg(&environ)
+        .uid(uid)
+        .gid(gid)
+        .output()
+        .expect("cat as the test user");
+    Exposure {
+        core_limit_zero: fields.get(4) == Some(&"0"),
+        environ_owner: std::fs::metadata(&environ).expect("stat").uid(),
+        environ_readable_by_user: reader.status.success(),
+        environ_as_root: std::fs::read(&environ).unwrap_or_default(),
+    }
+}
+
+/// Runs `cmd` as the test user, finds the process called `name` at or below
+/// it, checks what the user's other processes can see of it, and stops it.
+fn check_role(mut cmd: Command, name: &str, secret: Option<&str>) {
+    use std::os::unix::process::CommandExt;
+    let (uid, gid) = test_user_ids();
+    cmd.uid(uid)
+        .gid(gid)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut child = cmd.spawn().expect("start the role");
+    let mut found = None;
+    assert!(
+        support::process::wait_until(Duration::from_secs(10), || {
+            found = find_process(child.id(), name);
+            // Past its first instructions: the secrecy setup has run, and
+            // the key has been taken out of the environment.
+            found.is_some_and(|p| {
+                let environ = format!("/proc/{p}/environ");
+                std::fs::metadata(&environ)
+                    .is_ok_and(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
+                    && secret.is_none_or(|k| {
+                        std::fs::read(&environ)
+                            .is_ok_and(|e| !String::from_utf8_lossy(&e).contains(k))
+                    })
+            })
+        }),
+        "{name}: no such process became non-dumpable with the key wiped (found {found:?})"
+    );
+    let pid = found.expect("found");
+    let e = exposure(pid, uid, gid);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(e.core_limit_zero, "{name}: core dumps are on");
+    assert_eq!(e.environ_owner, 0, "{name}: /proc/PID is owned by the user");
+    assert!(
+        !e.environ_readable_by_user,
+        "{name}: another process of the user read /proc/{pid}/environ"
+    );
+    if let Some(secret) = secret {
+        let env = String::from_utf8_lossy(&e.environ_as_root).into_owned();
+        assert!(
+            env.contains("MOSH_KEY="),
+            "{name}: environ not read: {env:?}"
+        );
+        assert!(
+            !env.contains(secret),
+            "{name}: the key is still in environ: {env:?}"
+        );
+    }
+}
+
+/// A folder the test user can use as HOME, with an ssh config whose
+/// ProxyCommand never answers (so a bootstrap waits in its handshake).
+fn stalled_home(tag: &str) -> support::tempdir::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = support::tempdir::TempDir::new(tag);
+    std::fs::create_dir_all(dir.join(".ssh")).expect("mkdir");
+    std::fs::write(dir.join(".ssh/config"), "Host *\n  ProxyCommand sleep 60\n").expect("config");
+    for p in [dir.path().to_path_buf(), dir.join(".ssh")] {
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    dir
+}
+
+#[test]
+fn every_role_is_non_dumpable_without_core_dumps() {
+    let rmosh = env!("CARGO_BIN_EXE_rmosh");
+    // connect: waits for the SSH handshake through a silent ProxyCommand.
+    let home = stalled_home("role-connect");
+    let mut c = Command::new(rmosh);
+    c.env("HOME", home.path())
+        .args(["connect", "-F"])
+        .arg(home.join(".ssh/config"));
+    c.args(["somehost", "--", "true"]);
+    check_role(c, "rmosh", None);
+    // wrapper: the same, invoked as `mosh`.
+    let link = home.join("mosh");
+    std::os::unix::fs::symlink(rmosh, &link).expect("symlink");
+    let mut c = Command::new(&link);
+    c.env("HOME", home.path()).args(["somehost", "--", "true"]);
+    check_role(c, "mosh", None);
+    // client: started with the key in its environment, in a terminal, with
+    // no server answering.
+    let key = "QUJDREVGR0hJSktMTU5PUA";
+    let mut c = Command::new(support::process::require("script"));
+    c.args([
+        "-qfec",
+        &format!("exec {rmosh} client 127.0.0.1 9"),
+        "/dev/null",
+    ])
+    .env("HOME", home.path())
+    .env("TERM", "xterm-256color")
+    .env("MOSH_KEY", key);
+    check_role(c, "rmosh", Some(key));
+    // server: the detached server, which holds the key.
+    let mut c = Command::new(rmosh);
+    c.env("HOME", home.path())
+        .args(["server", "new", "-i", "127.0.0.1", "--", "sleep", "60"]);
+    check_role_detached(c);
+}
+
+/// `rmosh server new` forks a detached server and exits; checks that one.
+fn check_role_detached(mut cmd: Command) {
+    use std::os::unix::process::CommandExt;
+    let (uid, gid) = test_user_ids();
+    let out = cmd
+        .uid(uid)
+        .gid(gid)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run the server");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let pid: u32 = text
+        .split("detached, pid = ")
+        .nth(1)
+        .and_then(|r| r.split(']').next())
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no detached server: {text}"));
+    let e = exposure(pid, uid, gid);
+    // Started by this test: stop it.
+    support::process::signal(pid as i32, libc::SIGTERM);
+    assert!(e.core_limit_zero, "server: core dumps are on");
+    assert_eq!(e.environ_owner, 0, "server: /proc/PID is owned by the user");
+    assert!(
+        !e.environ_readable_by_user,
+        "server: environ readable by the user"
+    );
+}
