@@ -10,6 +10,7 @@ use russh::keys::agent::AgentIdentity;
 use russh::keys::agent::client::AgentClient;
 use russh::keys::{Algorithm, HashAlg, PrivateKey, PrivateKeyWithHashAlg, PublicKey};
 use russh::{MethodKind, MethodSet};
+use zeroize::Zeroizing;
 
 use super::prompt;
 use super::ssh_config::{HostConfig, IdentityAgent};
@@ -110,15 +111,17 @@ fn load_key(path: &Path, batch: bool) -> Result<PrivateKey, String> {
         Err(russh::keys::Error::KeyIsEncrypted) if !batch => {
             let mut last = String::new();
             for _ in 0..PROMPTS {
-                let pass = prompt::ask(
-                    &format!("Enter passphrase for key '{}': ", path.display()),
-                    false,
-                )
-                .map_err(|e| e.to_string())?;
+                let pass = Zeroizing::new(
+                    prompt::ask(
+                        &format!("Enter passphrase for key '{}': ", path.display()),
+                        false,
+                    )
+                    .map_err(|e| e.to_string())?,
+                );
                 if pass.is_empty() {
                     return Err("no passphrase given".into());
                 }
-                match russh::keys::load_secret_key(path, Some(&pass)) {
+                match russh::keys::load_secret_key(path, Some(pass.as_str())) {
                     Ok(k) => return Ok(k),
                     Err(e) => last = format!("bad passphrase ({e})"),
                 }
@@ -245,10 +248,13 @@ pub async fn authenticate<H: Handler>(
     if cfg.password_authentication && !cfg.batch_mode && log.allows(MethodKind::Password) {
         log.tried.push("password".into());
         for _ in 0..PROMPTS {
-            let pw = prompt::ask(&format!("{user}@{}'s password: ", cfg.hostname), false)
-                .map_err(|e| e.to_string())?;
+            let pw = Zeroizing::new(
+                prompt::ask(&format!("{user}@{}'s password: ", cfg.hostname), false)
+                    .map_err(|e| e.to_string())?,
+            );
+            // russh takes its own copy; ours is wiped when dropped.
             let r = handle
-                .authenticate_password(&user, pw)
+                .authenticate_password(&user, pw.as_str())
                 .await
                 .map_err(|e| format!("authentication failed: {e}"))?;
             if log.note(&r) {
@@ -315,12 +321,12 @@ async fn keyboard_interactive<H: Handler>(
                 if !header.is_empty() {
                     prompt::notify(&header);
                 }
-                let mut answers = Vec::with_capacity(prompts.len());
+                let mut answers = Zeroizing::new(Vec::with_capacity(prompts.len()));
                 for (p, text) in prompts.iter().zip(&shown) {
                     answers.push(prompt::ask(text, p.echo).map_err(|e| e.to_string())?);
                 }
                 resp = handle
-                    .authenticate_keyboard_interactive_respond(answers)
+                    .authenticate_keyboard_interactive_respond(answers.to_vec())
                     .await
                     .map_err(err)?;
             }
