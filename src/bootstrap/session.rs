@@ -44,8 +44,8 @@ impl client::Handler for SshHandler {
         let verdict = tokio::task::spawn_blocking(move || hostkey::verify(&check, &key)).await;
         match verdict {
             Ok(Ok(())) => Ok(true),
-            Ok(Err(msg)) => {
-                self.refuse(msg);
+            Ok(Err(e)) => {
+                self.refuse(e.to_string());
                 Ok(false)
             }
             Err(e) => {
