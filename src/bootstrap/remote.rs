@@ -125,14 +125,15 @@ pub async fn launch_server<H: Handler>(handle: &Handle<H>, cmd: &str) -> Result<
         // forked. Nothing after it matters, so the channel's close is not awaited.
         let wait = async {
             while let Some(msg) = ch.wait().await {
-                match msg {
-                    ChannelMsg::Data { data } | ChannelMsg::ExtendedData { data, .. } => {
-                        if scanner.feed(&data).is_err() || scanner.detached() {
-                            break;
-                        }
-                    }
+                let data = match msg {
+                    ChannelMsg::Data { data } | ChannelMsg::ExtendedData { data, .. } => data,
                     ChannelMsg::Eof | ChannelMsg::Close | ChannelMsg::ExitStatus { .. } => break,
-                    _ => {}
+                    _ => continue,
+                };
+                // After MOSH CONNECT only the detach banner is looked for.
+                let _ = scanner.feed(&data);
+                if scanner.detached() {
+                    break;
                 }
             }
         };
