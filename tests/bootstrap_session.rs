@@ -201,17 +201,22 @@ fn self_deploy_when_the_remote_has_no_server() {
         "--client".into(),
         s.path("client.sh").display().to_string(),
     ]);
-    // --deploy=never: a clear refusal, nothing copied.
-    let mut c = s.rmosh();
-    c.args(&base)
-        .args(["--deploy=never", "127.0.0.1", "--", "true"]);
-    let out = run_with_timeout(c, Duration::from_secs(30));
-    assert!(!out.status.success(), "{}", describe(&out));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("Neither rmosh nor mosh-server"),
-        "{}",
-        describe(&out)
-    );
+    // --deploy=never: a clear refusal saying `why`, nothing copied.
+    let refused_without_deploying = |why: &str| {
+        let mut c = s.rmosh();
+        c.args(&base)
+            .args(["--deploy=never", "127.0.0.1", "--", "true"]);
+        let out = run_with_timeout(c, Duration::from_secs(30));
+        assert!(!out.status.success(), "{}", describe(&out));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("Neither rmosh nor mosh-server"),
+            "{}",
+            describe(&out)
+        );
+        assert!(err.contains(why), "{}", describe(&out));
+    };
+    refused_without_deploying("--deploy=never was given");
     assert!(!deployed.exists());
     // Default (auto): deploy, then run the copy as the server of a real session.
     let session = |deploy: &str| {
@@ -255,16 +260,7 @@ fn self_deploy_when_the_remote_has_no_server() {
     let mut altered = std::fs::read(&deployed).expect("read the copy");
     altered.push(0);
     std::fs::write(&deployed, &altered).expect("alter the copy");
-    let mut c = s.rmosh();
-    c.args(&base)
-        .args(["--deploy=never", "127.0.0.1", "--", "true"]);
-    let out = run_with_timeout(c, Duration::from_secs(30));
-    assert!(!out.status.success(), "{}", describe(&out));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("does not match its checksum"),
-        "{}",
-        describe(&out)
-    );
+    refused_without_deploying("does not match its checksum");
     assert_eq!(std::fs::read(&deployed).expect("read"), altered);
     session("auto");
     // --deploy=always copies even when the remote has a server of its own.

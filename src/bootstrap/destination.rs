@@ -52,35 +52,28 @@ impl std::error::Error for InvalidName {}
 /// Characters a POSIX shell acts on inside an unquoted word.
 const SHELL_SPECIAL: &str = "'`\"$\\;&<>|(){}";
 
-fn acceptable(s: &str) -> bool {
-    !s.starts_with('-')
-        && !s
-            .chars()
-            .any(|c| SHELL_SPECIAL.contains(c) || c.is_whitespace() || c.is_control())
+fn check(part: Part, s: &str) -> Result<(), InvalidName> {
+    let bad = s.starts_with('-')
+        || s.chars()
+            .any(|c| SHELL_SPECIAL.contains(c) || c.is_whitespace() || c.is_control());
+    if bad {
+        Err(InvalidName {
+            part,
+            value: s.to_string(),
+        })
+    } else {
+        Ok(())
+    }
 }
 
 /// Refuses a command-line host name a shell or ssh would act on.
 pub fn check_host(host: &str) -> Result<(), InvalidName> {
-    if acceptable(host) {
-        Ok(())
-    } else {
-        Err(InvalidName {
-            part: Part::Host,
-            value: host.to_string(),
-        })
-    }
+    check(Part::Host, host)
 }
 
 /// Refuses a command-line user name a shell or ssh would act on.
 pub fn check_user(user: &str) -> Result<(), InvalidName> {
-    if acceptable(user) {
-        Ok(())
-    } else {
-        Err(InvalidName {
-            part: Part::User,
-            value: user.to_string(),
-        })
-    }
+    check(Part::User, user)
 }
 
 /// Refuses a destination that an external ssh would parse as an option.
