@@ -67,6 +67,8 @@ pub enum DeployError {
     WrongLibc {
         /// The binary.
         path: PathBuf,
+        /// Its architecture.
+        arch: String,
         /// What it needs.
         needs: Linkage,
         /// The remote's glibc version, if it has glibc.
@@ -89,11 +91,13 @@ fn version(v: (u32, u32)) -> String {
 
 impl std::fmt::Display for DeployError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let hint = format!(
-            "Install rmosh or mosh-server there, or build a static rmosh\n  {STATIC_BUILD}\n\
-             and pass it with --deploy-binary PATH (or put it next to this rmosh as \
-             rmosh-linux-<arch>)."
-        );
+        let hint = |arch: &str| {
+            format!(
+                "Install rmosh or mosh-server there, or build a static rmosh\n  {STATIC_BUILD}\n\
+                 and pass it with --deploy-binary PATH (or put it next to this rmosh as {}).",
+                companion_name(arch)
+            )
+        };
         match self {
             DeployError::Binary { path, reason } => {
                 write!(f, "cannot deploy {}: {reason}", path.display())
@@ -105,11 +109,13 @@ impl std::fmt::Display for DeployError {
             ),
             DeployError::WrongArch { remote, available } => write!(
                 f,
-                "the remote machine is {remote}, but the rmosh binaries at hand are built for {}.\n{hint}",
-                available.join(", ")
+                "the remote machine is {remote}, but the rmosh binaries at hand are built for {}.\n{}",
+                available.join(", "),
+                hint(remote)
             ),
             DeployError::WrongLibc {
                 path,
+                arch,
                 needs,
                 remote_glibc,
             } => {
@@ -127,8 +133,9 @@ impl std::fmt::Display for DeployError {
                 write!(
                     f,
                     "{} is dynamically linked and needs {needs}; the remote has {has}, \
-                     so it cannot run there.\n{hint}",
-                    path.display()
+                     so it cannot run there.\n{}",
+                    path.display(),
+                    hint(arch)
                 )
             }
             DeployError::Remote(m) => write!(f, "{m}"),
@@ -239,6 +246,7 @@ pub fn choose<'a>(images: &'a [Image], remote: &RemoteSystem) -> Result<&'a Imag
     match same_arch.first() {
         Some(i) => Err(DeployError::WrongLibc {
             path: i.path.clone(),
+            arch: i.info.arch.clone(),
             needs: i.info.linkage.clone(),
             remote_glibc: remote.glibc,
         }),
@@ -438,6 +446,7 @@ mod tests {
         );
         let arm = choose(&images, &remote("Linux", "aarch64", Some((2, 36)))).unwrap_err();
         assert!(arm.to_string().contains("built for x86_64"), "{arm}");
+        assert!(arm.to_string().contains("as rmosh-linux-aarch64"), "{arm}");
         // A static companion is preferred wherever it fits.
         let images = [
             image("aarch64", Linkage::Static),
