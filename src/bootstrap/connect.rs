@@ -268,8 +268,8 @@ fn bootstrap(opts: &ConnectOptions) -> Result<Target, String> {
         let server = choice(opts, &PendingImages::start(opts).wait());
         return run_external_ssh(opts, ssh, &host, &sopts, &server);
     }
-    let pending = PendingImages::start(opts);
     destination::check_host(&host).map_err(|e| e.to_string())?;
+    let pending = PendingImages::start(opts);
     let mut options: Vec<(String, String)> = Vec::new();
     for o in &opts.ssh_options {
         let (k, v) = o
