@@ -114,7 +114,7 @@ _rmosh() {
             return 0
             ;;
         rmosh__subcmd__connect)
-            opts="-p -F -l -i -o -h --port --ssh-port --ssh-option --server --client --predict --predict-overwrite --no-init --local --bind-server --family --deploy --ssh --help"
+            opts="-p -F -l -i -o -h --port --ssh-port --ssh-option --server --client --predict --predict-overwrite --no-init --local --bind-server --family --deploy --deploy-binary --ssh --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -174,6 +174,10 @@ _rmosh() {
                     ;;
                 --deploy)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --deploy-binary)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --ssh)

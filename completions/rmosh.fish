@@ -53,6 +53,7 @@ prefer-inet6\t'Like auto'"
 complete -c rmosh -n "__fish_rmosh_using_subcommand connect" -l deploy -d 'Copy rmosh to the remote when it has no server (auto), always, or never' -r -f -a "auto\t'Only when the remote has neither rmosh nor mosh-server'
 always\t'Always copy this binary and use it'
 never\t'Never copy; fail if no server exists remotely'"
+complete -c rmosh -n "__fish_rmosh_using_subcommand connect" -l deploy-binary -d 'Binary to copy when deploying (e.g. a static or other-architecture build) instead of this one or a companion `rmosh-linux-<arch>` beside it' -r -F
 complete -c rmosh -n "__fish_rmosh_using_subcommand connect" -l ssh -d 'Use this external ssh command instead of the built-in SSH client' -r
 complete -c rmosh -n "__fish_rmosh_using_subcommand connect" -l predict-overwrite -d 'Predictions overwrite instead of insert'
 complete -c rmosh -n "__fish_rmosh_using_subcommand connect" -l no-init -d 'Do not switch the terminal to the alternate screen'

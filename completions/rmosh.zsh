@@ -54,6 +54,7 @@ prefer-inet6\:"Like auto"))' \
 '--deploy=[Copy rmosh to the remote when it has no server (auto), always, or never]:DEPLOY:((auto\:"Only when the remote has neither rmosh nor mosh-server"
 always\:"Always copy this binary and use it"
 never\:"Never copy; fail if no server exists remotely"))' \
+'--deploy-binary=[Binary to copy when deploying (e.g. a static or other-architecture build) instead of this one or a companion \`rmosh-linux-<arch>\` beside it]:PATH:_files' \
 '--ssh=[Use this external ssh command instead of the built-in SSH client]:COMMAND:_default' \
 '--predict-overwrite[Predictions overwrite instead of insert]' \
 '--no-init[Do not switch the terminal to the alternate screen]' \

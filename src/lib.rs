@@ -12,6 +12,7 @@ pub mod client;
 pub mod net;
 pub mod prediction;
 pub mod relay;
+pub mod secrecy;
 pub mod server;
 pub mod sync;
 pub mod terminal;

@@ -4,6 +4,8 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Before anything holds a secret: every role handles keys or passwords.
+    rmosh::secrecy::keep_memory_private();
     let mut args: Vec<OsString> = std::env::args_os().collect();
     let argv0 = args.first().cloned().unwrap_or_default();
     let rest = if args.is_empty() {

@@ -52,6 +52,14 @@ fn connect_in_pty(s: &Sshd, words: &[String]) -> Command {
 const MARKER_AND_SERVER: &str =
     "echo bootstrap-marker-$((6*7)); echo server=$(readlink /proc/$PPID/exe)";
 
+/// Like [`MARKER_AND_SERVER`], for a server run as another user than root:
+/// rmosh's server is not dumpable, so its `/proc/PID/exe` is closed to the
+/// user; its command line (the path it was started by) is not. The file
+/// name is cut short to fit on one line of the terminal.
+const MARKER_AND_SERVER_ARGV0: &str = "echo bootstrap-marker-$((6*7)); \
+     p=$(tr '\\0' '\\n' < /proc/$PPID/cmdline | head -n 1); \
+     echo server=${p%/*} $(echo \"${p##*/}\" | cut -c1-26)";
+
 fn debian_session(client: Option<&str>) {
     require("mosh-server");
     require("mosh-client");
@@ -141,9 +149,11 @@ fn mosh_wrapper_runs_sessions_with_external_and_builtin_ssh() {
     );
 }
 
-/// Where self-deploy puts this version, relative to the remote home.
+/// Where self-deploy puts this binary, relative to the remote home: named
+/// by its SHA-256.
 fn deployed_relative() -> String {
-    format!(".local/share/rmosh/bin/rmosh-{}", env!("CARGO_PKG_VERSION"))
+    let ours = std::fs::read(env!("CARGO_BIN_EXE_rmosh")).expect("read rmosh");
+    rmosh::bootstrap::deploy::deployed_path(&rmosh::bootstrap::deploy::sha256_hex(&ours))
 }
 
 #[test]
@@ -172,6 +182,9 @@ fn self_deploy_when_the_remote_has_no_server() {
         "cut",
         "sha256sum",
         "readlink",
+        "tr",
+        "head",
+        "getconf",
     ] {
         let _ = std::os::unix::fs::symlink(format!("/usr/bin/{tool}"), rbin.join(tool));
     }
@@ -188,17 +201,22 @@ fn self_deploy_when_the_remote_has_no_server() {
         "--client".into(),
         s.path("client.sh").display().to_string(),
     ]);
-    // --deploy=never: a clear refusal, nothing copied.
-    let mut c = s.rmosh();
-    c.args(&base)
-        .args(["--deploy=never", "127.0.0.1", "--", "true"]);
-    let out = run_with_timeout(c, Duration::from_secs(30));
-    assert!(!out.status.success(), "{}", describe(&out));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("Neither rmosh nor mosh-server"),
-        "{}",
-        describe(&out)
-    );
+    // --deploy=never: a clear refusal saying `why`, nothing copied.
+    let refused_without_deploying = |why: &str| {
+        let mut c = s.rmosh();
+        c.args(&base)
+            .args(["--deploy=never", "127.0.0.1", "--", "true"]);
+        let out = run_with_timeout(c, Duration::from_secs(30));
+        assert!(!out.status.success(), "{}", describe(&out));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("Neither rmosh nor mosh-server"),
+            "{}",
+            describe(&out)
+        );
+        assert!(err.contains(why), "{}", describe(&out));
+    };
+    refused_without_deploying("--deploy=never was given");
     assert!(!deployed.exists());
     // Default (auto): deploy, then run the copy as the server of a real session.
     let session = |deploy: &str| {
@@ -206,7 +224,7 @@ fn self_deploy_when_the_remote_has_no_server() {
         words.extend(base.iter().take(base.len() - 2).cloned());
         words.push(format!("--deploy={deploy}"));
         words.extend(
-            ["127.0.0.1", "--", "sh", "-c", MARKER_AND_SERVER]
+            ["127.0.0.1", "--", "sh", "-c", MARKER_AND_SERVER_ARGV0]
                 .iter()
                 .map(|w| w.to_string()),
         );
@@ -228,11 +246,22 @@ fn self_deploy_when_the_remote_has_no_server() {
         // The session ran, served by the deployed copy itself.
         assert!(out.status.success(), "{all}");
         assert!(all.contains("bootstrap-marker-42"), "{all}");
-        assert!(
-            all.contains(&format!("server={}", deployed.display())),
-            "{all}"
+        let name = deployed.file_name().expect("name").to_string_lossy();
+        let shown = format!(
+            "server={} {}",
+            deployed.parent().expect("dir").display(),
+            name.get(..26).expect("a hash-named file")
         );
+        assert!(all.contains(&shown), "{shown} not in {all}");
     };
+    session("auto");
+    // A deployed copy that no longer has its checksum is never run: with
+    // --deploy=never a clear refusal, by default it is deployed again.
+    let mut altered = std::fs::read(&deployed).expect("read the copy");
+    altered.push(0);
+    std::fs::write(&deployed, &altered).expect("alter the copy");
+    refused_without_deploying("does not match its checksum");
+    assert_eq!(std::fs::read(&deployed).expect("read"), altered);
     session("auto");
     // --deploy=always copies even when the remote has a server of its own.
     std::os::unix::fs::symlink("/usr/bin/mosh-server", rbin.join("mosh-server")).expect("symlink");

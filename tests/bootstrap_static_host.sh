@@ -41,7 +41,7 @@ chmod 1777 $H/tmp
 cp /bin/busybox $H/bin/busybox
 # The login shell (/bin/sh for the test user) and the tools the deploy
 # script uses, all one static busybox.
-for t in sh uname cat mkdir chmod mv rm cut sha256sum readlink ls echo find; do
+for t in sh uname cat mkdir chmod mv rm cut sha256sum readlink ls echo find tr head; do
     ln -s busybox $H/bin/$t
 done
 # A server, Mosh's or ours, needs a UTF-8 locale installed on the host: the
@@ -83,8 +83,9 @@ echo "== the host has no C library, no rmosh and no mosh-server:"
 chroot $H /bin/sh -c 'ls -d /lib* /usr/lib/x86_64-linux-gnu /bin/rmosh /bin/mosh-server 2>&1
     echo "shared objects: $(find / -xdev -name "*.so*" | wc -l)"; echo /bin: $(ls /bin)'
 # The remote command prints a marker computed there and which executable
-# serves the session (the parent of the command is the server).
-CMD='echo static-host-$((6*7)); echo server=$(readlink /proc/$PPID/exe)'
+# serves the session (the parent of the command is the server; it is not
+# dumpable, so its command line is read rather than /proc/PID/exe).
+CMD='echo static-host-$((6*7)); echo server=$(tr "\0" "\n" < /proc/$PPID/cmdline | head -n 1)'
 env -i HOME=$C/home LANG=C.UTF-8 TERM=xterm-256color PATH=/usr/bin:/bin \
     script -qfec "stty rows 24 cols 80; exec $BIN connect -F $C/empty_config --ssh-port $PORT \
         -i $C/user -o UserKnownHostsFile=$C/known_hosts $U@127.0.0.1 -- sh -c '$CMD'" \

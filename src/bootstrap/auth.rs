@@ -10,9 +10,11 @@ use russh::keys::agent::AgentIdentity;
 use russh::keys::agent::client::AgentClient;
 use russh::keys::{Algorithm, HashAlg, PrivateKey, PrivateKeyWithHashAlg, PublicKey};
 use russh::{MethodKind, MethodSet};
+use zeroize::Zeroizing;
 
 use super::prompt;
 use super::ssh_config::{HostConfig, IdentityAgent};
+use super::untrusted::display_safe;
 
 /// How many times a password or passphrase is asked for (ssh's NumberOfPasswordPrompts).
 const PROMPTS: usize = 3;
@@ -109,15 +111,17 @@ fn load_key(path: &Path, batch: bool) -> Result<PrivateKey, String> {
         Err(russh::keys::Error::KeyIsEncrypted) if !batch => {
             let mut last = String::new();
             for _ in 0..PROMPTS {
-                let pass = prompt::ask(
-                    &format!("Enter passphrase for key '{}': ", path.display()),
-                    false,
-                )
-                .map_err(|e| e.to_string())?;
+                let pass = Zeroizing::new(
+                    prompt::ask(
+                        &format!("Enter passphrase for key '{}': ", path.display()),
+                        false,
+                    )
+                    .map_err(|e| e.to_string())?,
+                );
                 if pass.is_empty() {
                     return Err("no passphrase given".into());
                 }
-                match russh::keys::load_secret_key(path, Some(&pass)) {
+                match russh::keys::load_secret_key(path, Some(pass.as_str())) {
                     Ok(k) => return Ok(k),
                     Err(e) => last = format!("bad passphrase ({e})"),
                 }
@@ -244,10 +248,13 @@ pub async fn authenticate<H: Handler>(
     if cfg.password_authentication && !cfg.batch_mode && log.allows(MethodKind::Password) {
         log.tried.push("password".into());
         for _ in 0..PROMPTS {
-            let pw = prompt::ask(&format!("{user}@{}'s password: ", cfg.hostname), false)
-                .map_err(|e| e.to_string())?;
+            let pw = Zeroizing::new(
+                prompt::ask(&format!("{user}@{}'s password: ", cfg.hostname), false)
+                    .map_err(|e| e.to_string())?,
+            );
+            // russh takes its own copy; ours is wiped when dropped.
             let r = handle
-                .authenticate_password(&user, pw)
+                .authenticate_password(&user, pw.as_str())
                 .await
                 .map_err(|e| format!("authentication failed: {e}"))?;
             if log.note(&r) {
@@ -270,6 +277,18 @@ pub async fn authenticate<H: Handler>(
         "{user}@{}: Permission denied ({methods}).\nTried: {tried}",
         cfg.hostname
     ))
+}
+
+/// What a keyboard-interactive request shows: the name and instruction lines,
+/// then each prompt. The server chose these texts, so no control sequence in
+/// them reaches the terminal.
+fn info_request_texts(name: &str, instructions: &str, prompts: &[&str]) -> (String, Vec<String>) {
+    let header = [name, instructions]
+        .iter()
+        .filter(|t| !t.is_empty())
+        .map(|t| format!("{}\n", display_safe(t)))
+        .collect();
+    (header, prompts.iter().map(|p| display_safe(p)).collect())
 }
 
 async fn keyboard_interactive<H: Handler>(
@@ -297,18 +316,17 @@ async fn keyboard_interactive<H: Handler>(
                 instructions,
                 prompts,
             } => {
-                if !name.is_empty() {
-                    prompt::notify(&format!("{name}\n"));
+                let texts: Vec<&str> = prompts.iter().map(|p| p.prompt.as_str()).collect();
+                let (header, shown) = info_request_texts(&name, &instructions, &texts);
+                if !header.is_empty() {
+                    prompt::notify(&header);
                 }
-                if !instructions.is_empty() {
-                    prompt::notify(&format!("{instructions}\n"));
-                }
-                let mut answers = Vec::with_capacity(prompts.len());
-                for p in &prompts {
-                    answers.push(prompt::ask(&p.prompt, p.echo).map_err(|e| e.to_string())?);
+                let mut answers = Zeroizing::new(Vec::with_capacity(prompts.len()));
+                for (p, text) in prompts.iter().zip(&shown) {
+                    answers.push(prompt::ask(text, p.echo).map_err(|e| e.to_string())?);
                 }
                 resp = handle
-                    .authenticate_keyboard_interactive_respond(answers)
+                    .authenticate_keyboard_interactive_respond(answers.to_vec())
                     .await
                     .map_err(err)?;
             }
@@ -395,6 +413,19 @@ mod tests {
         assert!(offered);
         assert!(!has_key_to_offer(&without));
         assert!(has_key_to_offer(&agent));
+    }
+
+    #[test]
+    fn keyboard_interactive_texts_carry_no_control_sequences() {
+        let (header, prompts) = info_request_texts(
+            "\x1b]0;pwned\x07Login",
+            "Type \x1b[2Jthe code\r",
+            &["\x1b[8mCode: ", "\u{9b}6nPIN: "],
+        );
+        assert_eq!(header, "]0;pwnedLogin\nType [2Jthe code\n");
+        assert_eq!(prompts, ["[8mCode: ", "6nPIN: "]);
+        let (header, _) = info_request_texts("", "", &[]);
+        assert!(header.is_empty());
     }
 
     #[test]

@@ -60,6 +60,10 @@ pub struct ConnectArgs {
     /// Copy rmosh to the remote when it has no server (auto), always, or never.
     #[arg(long = "deploy", value_enum, default_value_t = DeployMode::Auto)]
     pub deploy: DeployMode,
+    /// Binary to copy when deploying (e.g. a static or other-architecture
+    /// build) instead of this one or a companion `rmosh-linux-<arch>` beside it.
+    #[arg(long = "deploy-binary", value_name = "PATH")]
+    pub deploy_binary: Option<PathBuf>,
     /// Use this external ssh command instead of the built-in SSH client.
     #[arg(long = "ssh", value_name = "COMMAND")]
     pub ssh: Option<String>,
@@ -90,6 +94,7 @@ pub fn run_connect(args: ConnectArgs) -> ExitCode {
         bind_server: args.bind_server,
         family: args.family,
         deploy: args.deploy,
+        deploy_binary: args.deploy_binary,
         ssh_command: args.ssh,
         no_ssh_pty: false,
         original_args: original.join(" "),
@@ -125,6 +130,7 @@ const WRAPPER_USAGE: &str = "Usage: mosh [options] [--] [user@]host [command...]
 
         --local              run mosh-server locally without using ssh
         --deploy={auto|always|never}  copy rmosh to hosts without a server
+        --deploy-binary=PATH  the rmosh binary to copy (e.g. a static build)
 
 -o      --predict-overwrite  prediction overwrites instead of inserting
         --help               this message
@@ -171,6 +177,8 @@ pub struct WrapperOptions {
     pub predict_overwrite: bool,
     /// `--deploy`.
     pub deploy: Option<String>,
+    /// `--deploy-binary`.
+    pub deploy_binary: Option<String>,
     /// `--no-ssh-pty` (the last of `--ssh-pty`/`--no-ssh-pty` wins).
     pub no_ssh_pty: bool,
 }
@@ -188,6 +196,7 @@ pub fn parse_wrapper_args(args: &[String]) -> Result<WrapperRequest, String> {
         "bind-server",
         "ssh",
         "deploy",
+        "deploy-binary",
         "experimental-remote-ip",
     ];
     let flags = [
@@ -231,6 +240,7 @@ pub fn parse_wrapper_args(args: &[String]) -> Result<WrapperRequest, String> {
                     "bind-server" => o.bind_server = Some(value),
                     "ssh" => o.ssh = Some(value),
                     "deploy" => o.deploy = Some(value),
+                    "deploy-binary" => o.deploy_binary = Some(value),
                     _ => {}
                 }
             } else if flags.contains(&name) {
@@ -353,6 +363,7 @@ pub fn wrapper_to_connect(o: WrapperOptions, original: String) -> Result<Connect
             .map(deploy_from)
             .transpose()?
             .unwrap_or_default(),
+        deploy_binary: o.deploy_binary.map(PathBuf::from),
         ssh_command: o.ssh,
         no_ssh_pty: o.no_ssh_pty,
         original_args: original,

@@ -2,14 +2,15 @@
 //! `--local`), start the server, read `MOSH CONNECT`, close SSH, and exec the
 //! client with the key in `MOSH_KEY` (never in argv).
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{Read, Write};
 use std::net::IpAddr;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
-use super::deploy::{self, DeployMode};
+use super::deploy::{self, DeployError, DeployMode, Image};
+use super::destination;
 use super::launch::{self, Bind, Scan, ServerChoice, ServerOptions};
 use super::remote;
 use super::session::{self, Context};
@@ -95,6 +96,8 @@ pub struct ConnectOptions {
     pub family: Family,
     /// `--deploy`.
     pub deploy: DeployMode,
+    /// `--deploy-binary`: the binary to copy instead of this one.
+    pub deploy_binary: Option<PathBuf>,
     /// `--ssh=CMD`.
     pub ssh_command: Option<String>,
     /// `--no-ssh-pty` (wrapper only): no `-tt` for the external ssh.
@@ -148,13 +151,64 @@ fn server_options(opts: &ConnectOptions, host: &str) -> Result<ServerOptions, St
     })
 }
 
-fn choice(opts: &ConnectOptions) -> ServerChoice {
+/// The binaries that may be deployed, read and hashed on a thread while SSH
+/// connects (the launch snippet needs their sums).
+struct PendingImages(Option<std::thread::JoinHandle<Result<Vec<Image>, DeployError>>>);
+
+impl PendingImages {
+    fn start(opts: &ConnectOptions) -> PendingImages {
+        if opts.server.is_some() {
+            return PendingImages(None);
+        }
+        let explicit = opts.deploy_binary.clone();
+        PendingImages(Some(std::thread::spawn(move || {
+            let exe = std::env::current_exe().map_err(|e| DeployError::Binary {
+                path: PathBuf::from("/proc/self/exe"),
+                reason: e.to_string(),
+            })?;
+            deploy::load_images(explicit.as_deref(), &exe)
+        })))
+    }
+
+    fn wait(self) -> Result<Vec<Image>, DeployError> {
+        match self.0 {
+            None => Ok(Vec::new()),
+            Some(t) => t.join().unwrap_or_else(|_| {
+                Err(DeployError::Binary {
+                    path: PathBuf::from("/proc/self/exe"),
+                    reason: "reading it failed".into(),
+                })
+            }),
+        }
+    }
+}
+
+fn choice(opts: &ConnectOptions, images: &Result<Vec<Image>, DeployError>) -> ServerChoice {
     match &opts.server {
         Some(s) => ServerChoice::Explicit(s.clone()),
         None => ServerChoice::Auto {
-            deployed: deploy::deployed_path(),
+            deployed: images
+                .as_ref()
+                .map(|v| v.iter().map(|i| i.sum.clone()).collect())
+                .unwrap_or_default(),
         },
     }
+}
+
+/// Deploys the image that fits `remote`; the choice that then runs it.
+async fn deploy_to<H: russh::client::Handler>(
+    handle: &russh::client::Handle<H>,
+    images: &Result<Vec<Image>, DeployError>,
+    remote: &launch::RemoteSystem,
+) -> Result<ServerChoice, String> {
+    let images = images.as_ref().map_err(|e| e.to_string())?;
+    let image = deploy::choose(images, remote).map_err(|e| e.to_string())?;
+    deploy::deploy(handle, image)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(ServerChoice::Deployed {
+        sum: image.sum.clone(),
+    })
 }
 
 /// Turns a scan into a target, or explains what the remote said instead.
@@ -168,10 +222,15 @@ fn target_from(
     }
     let Some((port, key)) = scan.connect.clone() else {
         let mut msg = String::from("the remote did not start a server (no \"MOSH CONNECT\" line).");
-        if scan.no_server_arch.is_some() {
+        if let Some(sys) = &scan.no_server {
             msg.push_str(
                 "\nNeither rmosh nor mosh-server is installed there (and --deploy=never was given).",
             );
+            if sys.corrupt {
+                msg.push_str(
+                    "\nA deployed rmosh there does not match its checksum, so it was not run.",
+                );
+            }
         }
         if opts.udp_port.as_deref().is_some_and(|p| p.contains(':'))
             && scan.other_lines.iter().any(|l| l.contains("Bad UDP port"))
@@ -205,8 +264,12 @@ fn bootstrap(opts: &ConnectOptions) -> Result<Target, String> {
         return run_local(opts, &host, &sopts);
     }
     if let Some(ssh) = &opts.ssh_command {
-        return run_external_ssh(opts, ssh, &host, &sopts);
+        destination::check_external(&opts.destination).map_err(|e| e.to_string())?;
+        let server = choice(opts, &PendingImages::start(opts).wait());
+        return run_external_ssh(opts, ssh, &host, &sopts, &server);
     }
+    destination::check_host(&host).map_err(|e| e.to_string())?;
+    let pending = PendingImages::start(opts);
     let mut options: Vec<(String, String)> = Vec::new();
     for o in &opts.ssh_options {
         let (k, v) = o
@@ -220,6 +283,12 @@ fn bootstrap(opts: &ConnectOptions) -> Result<Target, String> {
     }
     if let Some(u) = dest_user {
         options.push(("User".into(), u));
+    }
+    for (_, user) in options
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("user"))
+    {
+        destination::check_user(user).map_err(|e| e.to_string())?;
     }
     if let Some(p) = opts.ssh_port {
         options.push(("Port".into(), p.to_string()));
@@ -253,20 +322,29 @@ fn bootstrap(opts: &ConnectOptions) -> Result<Target, String> {
     };
     rt.block_on(async {
         let session = session::connect(&cfg, &ctx, 0).await?;
-        let mut server = choice(opts);
+        let images = pending.wait();
+        let mut server = choice(opts, &images);
         if opts.deploy == DeployMode::Always && opts.server.is_none() {
-            let path = deploy::deploy(&session.handle, None).await?;
-            server = ServerChoice::Explicit(format!("\"$HOME\"/{path} server"));
+            let remote = deploy::probe(&session.handle)
+                .await
+                .map_err(|e| e.to_string())?;
+            server = deploy_to(&session.handle, &images, &remote).await?;
         }
         let mut scan =
             remote::launch_server(&session.handle, &launch::remote_command(&server, &sopts))
                 .await?;
         if scan.connect.is_none()
-            && let Some(arch) = scan.no_server_arch.clone()
+            && let Some(remote) = scan.no_server.clone()
             && opts.deploy != DeployMode::Never
+            && opts.server.is_none()
         {
-            let path = deploy::deploy(&session.handle, Some(&arch)).await?;
-            server = ServerChoice::Explicit(format!("\"$HOME\"/{path} server"));
+            if remote.corrupt {
+                super::prompt::notify(
+                    "rmosh: the rmosh deployed on the remote does not match its checksum; \
+                     deploying it again\n",
+                );
+            }
+            server = deploy_to(&session.handle, &images, &remote).await?;
             scan = remote::launch_server(&session.handle, &launch::remote_command(&server, &sopts))
                 .await?;
         }
@@ -288,8 +366,9 @@ fn run_external_ssh(
     ssh: &str,
     host: &str,
     sopts: &ServerOptions,
+    server: &ServerChoice,
 ) -> Result<Target, String> {
-    let remote = launch::remote_command(&choice(opts), sopts);
+    let remote = launch::remote_command(server, sopts);
     let mut cmd = Command::new("/bin/sh");
     // The shell splits CMD into words, as the wrapper's shellwords does.
     cmd.arg("-c")
@@ -358,19 +437,31 @@ fn run_local(opts: &ConnectOptions, host: &str, sopts: &ServerOptions) -> Result
 fn run_and_scan(mut cmd: Command) -> Result<Scan, String> {
     cmd.stdin(Stdio::null()).stdout(Stdio::piped());
     let mut child = cmd.spawn().map_err(|e| format!("cannot run ssh: {e}"))?;
-    let mut buf = Vec::new();
-    if let Some(out) = child.stdout.take() {
-        let mut reader = BufReader::new(out);
+    let mut scanner = launch::Scanner::new();
+    let mut too_much = None;
+    if let Some(mut out) = child.stdout.take() {
+        let mut chunk = [0u8; 8192];
         loop {
-            let mut line = Vec::new();
-            match reader.read_until(b'\n', &mut line) {
-                Ok(0) | Err(_) => break,
-                Ok(_) => buf.extend_from_slice(&line),
+            match out.read(&mut chunk) {
+                Ok(0) => break,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => break,
+                Ok(n) => {
+                    if let Err(e) = scanner.feed(chunk.get(..n).unwrap_or(&[])) {
+                        too_much = Some(e);
+                        break;
+                    }
+                }
             }
-            if launch::scan(&buf, false).connect.is_some() {
+            if scanner.connected() {
                 break;
             }
         }
+    }
+    if let Some(e) = too_much {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err(e.to_string());
     }
     let deadline = Instant::now() + Duration::from_secs(3);
     loop {
@@ -384,7 +475,7 @@ fn run_and_scan(mut cmd: Command) -> Result<Scan, String> {
             Ok(None) => std::thread::sleep(Duration::from_millis(10)),
         }
     }
-    Ok(launch::scan(&buf, true))
+    Ok(scanner.finish())
 }
 
 fn resolve(host: &str) -> Option<IpAddr> {

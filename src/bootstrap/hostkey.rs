@@ -27,6 +27,53 @@ pub struct HostKeyCheck {
     pub batch: bool,
 }
 
+/// Why the policy refuses a key without asking; each carries OpenSSH's message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// Another key of the same type is recorded for the host (a possible
+    /// man-in-the-middle).
+    Changed(String),
+    /// The key is marked `@revoked`.
+    Revoked(String),
+    /// The key is unknown and the policy (`StrictHostKeyChecking yes`,
+    /// `BatchMode`) forbids asking.
+    Unknown(String),
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::Changed(m) | Refusal::Revoked(m) | Refusal::Unknown(m) => f.write_str(m),
+        }
+    }
+}
+
+/// Why a host key was not accepted.
+#[derive(Debug)]
+pub enum HostKeyError {
+    /// The policy refused it.
+    Refused(Refusal),
+    /// The user answered no.
+    Declined,
+    /// The question could not be asked or was not answered.
+    Prompt(prompt::PromptError),
+    /// No randomness for the salt of a hashed entry.
+    Random(String),
+}
+
+impl std::fmt::Display for HostKeyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HostKeyError::Refused(r) => write!(f, "{r}"),
+            HostKeyError::Declined => write!(f, "Host key verification failed."),
+            HostKeyError::Prompt(e) => write!(f, "{e}\nHost key verification failed."),
+            HostKeyError::Random(e) => write!(f, "cannot make a salt: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for HostKeyError {}
+
 /// What to do with a key, before any prompting.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
@@ -36,8 +83,8 @@ pub enum Decision {
     Record,
     /// Unknown key: ask the user.
     Ask,
-    /// Refuse with this message.
-    Refuse(String),
+    /// Refuse.
+    Refuse(Refusal),
 }
 
 /// Decides what to do for a lookup verdict (pure).
@@ -45,7 +92,7 @@ pub fn decide(check: &HostKeyCheck, key: &PublicKey, verdict: &Verdict) -> Decis
     let kind = known_hosts::key_type_name(key);
     match verdict {
         Verdict::Known(_) => Decision::Accept,
-        Verdict::Revoked(loc) => Decision::Refuse(format!(
+        Verdict::Revoked(loc) => Decision::Refuse(Refusal::Revoked(format!(
             "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\n\
              @       WARNING: REVOKED HOST KEY DETECTED!               @\n\
              @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\n\
@@ -54,20 +101,24 @@ pub fn decide(check: &HostKeyCheck, key: &PublicKey, verdict: &Verdict) -> Decis
              impersonate this host.\n\
              Host key verification failed.",
             check.name
-        )),
-        Verdict::Changed(loc) => Decision::Refuse(changed_message(check, key, loc)),
+        ))),
+        Verdict::Changed(loc) => {
+            Decision::Refuse(Refusal::Changed(changed_message(check, key, loc)))
+        }
         Verdict::Unknown { .. } => match check.strict {
             StrictHostKeyChecking::AcceptNew | StrictHostKeyChecking::No => Decision::Record,
-            StrictHostKeyChecking::Yes => Decision::Refuse(format!(
+            StrictHostKeyChecking::Yes => Decision::Refuse(Refusal::Unknown(format!(
                 "No {kind} host key is known for {} and you have requested strict checking.\n\
                  Host key verification failed.",
                 check.name
-            )),
-            StrictHostKeyChecking::Ask if check.batch => Decision::Refuse(format!(
-                "No {kind} host key is known for {} and BatchMode prevents asking.\n\
+            ))),
+            StrictHostKeyChecking::Ask if check.batch => {
+                Decision::Refuse(Refusal::Unknown(format!(
+                    "No {kind} host key is known for {} and BatchMode prevents asking.\n\
                  Host key verification failed.",
-                check.name
-            )),
+                    check.name
+                )))
+            }
             StrictHostKeyChecking::Ask => Decision::Ask,
         },
     }
@@ -140,8 +191,7 @@ pub fn parse_answer(answer: &str, key: &PublicKey) -> Option<bool> {
 }
 
 /// Checks `key` against the files, asking and recording as the policy says.
-/// Returns the refusal message on failure.
-pub fn verify(check: &HostKeyCheck, key: &PublicKey) -> Result<(), String> {
+pub fn verify(check: &HostKeyCheck, key: &PublicKey) -> Result<(), HostKeyError> {
     let files: Vec<PathBuf> = check
         .user_files
         .iter()
@@ -152,16 +202,15 @@ pub fn verify(check: &HostKeyCheck, key: &PublicKey) -> Result<(), String> {
     let verdict = known_hosts::check(&entries, &check.name, key);
     match decide(check, key, &verdict) {
         Decision::Accept => Ok(()),
-        Decision::Refuse(msg) => Err(msg),
+        Decision::Refuse(r) => Err(HostKeyError::Refused(r)),
         Decision::Record => record(check, key),
         Decision::Ask => {
             let mut q = question(check, key, &verdict);
             loop {
-                let answer = prompt::ask(&q, true)
-                    .map_err(|e| format!("{e}\nHost key verification failed."))?;
+                let answer = prompt::ask(&q, true).map_err(HostKeyError::Prompt)?;
                 match parse_answer(&answer, key) {
                     Some(true) => return record(check, key),
-                    Some(false) => return Err("Host key verification failed.".into()),
+                    Some(false) => return Err(HostKeyError::Declined),
                     None => q = "Please type 'yes', 'no' or the fingerprint: ".into(),
                 }
             }
@@ -169,14 +218,14 @@ pub fn verify(check: &HostKeyCheck, key: &PublicKey) -> Result<(), String> {
     }
 }
 
-fn record(check: &HostKeyCheck, key: &PublicKey) -> Result<(), String> {
+fn record(check: &HostKeyCheck, key: &PublicKey) -> Result<(), HostKeyError> {
     let Some(file) = check.user_files.first() else {
         prompt::notify("Warning: no UserKnownHostsFile to record the host key in.\n");
         return Ok(());
     };
     let salt = if check.hash {
         let mut s = [0u8; 20];
-        getrandom::fill(&mut s).map_err(|e| format!("cannot make a salt: {e}"))?;
+        getrandom::fill(&mut s).map_err(|e| HostKeyError::Random(e.to_string()))?;
         Some(s)
     } else {
         None
@@ -229,7 +278,7 @@ mod tests {
         ));
         assert!(matches!(
             decide(&check(Yes, false), &key, &unknown),
-            Decision::Refuse(_)
+            Decision::Refuse(Refusal::Unknown(_))
         ));
         assert_eq!(
             decide(&check(AcceptNew, false), &key, &unknown),
@@ -242,7 +291,7 @@ mod tests {
         };
         for s in [Ask, Yes, AcceptNew, No] {
             match decide(&check(s, false), &key, &Verdict::Changed(loc.clone())) {
-                Decision::Refuse(m) => {
+                Decision::Refuse(Refusal::Changed(m)) => {
                     assert!(m.contains("REMOTE HOST IDENTIFICATION HAS CHANGED"));
                     assert!(m.contains("Offending ED25519 key in /u/kh:7"), "{m}");
                     assert!(m.contains("ssh-keygen -f '/u/kh' -R '[h]:2222'"), "{m}");
@@ -251,7 +300,7 @@ mod tests {
             }
             assert!(matches!(
                 decide(&check(s, false), &key, &Verdict::Revoked(loc.clone())),
-                Decision::Refuse(_)
+                Decision::Refuse(Refusal::Revoked(_))
             ));
         }
         assert_eq!(

@@ -6,6 +6,8 @@
 
 use std::net::IpAddr;
 
+use super::untrusted::display_safe;
+
 /// Locale variables the wrapper forwards with `-l NAME=VALUE`, in its order:
 /// the same list, in the same order, that the server clears.
 pub use crate::server::locale::LOCALE_VARIABLES as LOCALE_VARS;
@@ -91,16 +93,48 @@ pub fn quote_words(words: &[String]) -> String {
 pub enum ServerChoice {
     /// `--server=CMD`: used as given (unquoted, like the wrapper does).
     Explicit(String),
-    /// Try `rmosh` on PATH, then the deployed rmosh at this path (relative to
-    /// `$HOME`), then `mosh-server`; report `RMOSH NO-SERVER <arch>` if none.
+    /// Try `rmosh` on PATH, then a deployed rmosh, then `mosh-server`; report
+    /// [`NO_SERVER_MARKER`] if none.
     Auto {
-        /// The deployed binary, relative to the remote `$HOME`.
-        deployed: String,
+        /// SHA-256 sums of the binaries we may have deployed.
+        deployed: Vec<String>,
+    },
+    /// Only a deployed rmosh; report [`NO_SERVER_MARKER`] if it is missing or corrupt.
+    Deployed {
+        /// Its SHA-256 sum (its name).
+        sum: String,
     },
 }
 
-/// Marker line printed by the snippet when no server program exists.
+/// Marker line printed by the snippet when no server program exists, followed
+/// by `<uname -s> <uname -m> <glibc-VERSION|none> <absent|corrupt>`.
 pub const NO_SERVER_MARKER: &str = "RMOSH NO-SERVER";
+
+/// A deployed binary is named by its SHA-256 sum and runs only if the file
+/// still has that sum (`sha256sum`, or `shasum -a 256` where that is missing);
+/// a mismatch is reported through `$st`.
+fn deployed_snippet(sums: &[String], words: &str) -> String {
+    sums.iter()
+        .map(|sum| {
+            format!(
+                "d=\"$HOME/{dir}/rmosh-{sum}\"; \
+                 if [ -f \"$d\" ]; then \
+                 s=$( (sha256sum \"$d\" || shasum -a 256 \"$d\") 2>/dev/null | cut -d' ' -f1); \
+                 if [ \"$s\" = {sum} ] && [ -x \"$d\" ]; then exec \"$d\" server {words}; fi; \
+                 st=corrupt; fi; ",
+                dir = super::deploy::DEPLOY_DIR
+            )
+        })
+        .collect()
+}
+
+/// Prints [`NO_SERVER_MARKER`] with what deploying needs to know.
+pub fn probe_snippet() -> String {
+    format!(
+        "l=$(getconf GNU_LIBC_VERSION 2>/dev/null | tr ' ' -); \
+         echo \"{NO_SERVER_MARKER} $(uname -s) $(uname -m) ${{l:-none}} ${{st:-absent}}\""
+    )
+}
 
 /// The command sent over the exec channel. It prints `MOSH SSH_CONNECTION …`
 /// first (so the UDP target can come from the remote's view) and runs via
@@ -108,31 +142,61 @@ pub const NO_SERVER_MARKER: &str = "RMOSH NO-SERVER";
 pub fn remote_command(choice: &ServerChoice, opts: &ServerOptions) -> String {
     let words = quote_words(&server_words(opts));
     let prelude = "echo \"MOSH SSH_CONNECTION $SSH_CONNECTION\"";
+    let probe = probe_snippet();
     let script = match choice {
         ServerChoice::Explicit(cmd) => format!("{prelude}; exec {cmd} {words}"),
         ServerChoice::Auto { deployed } => format!(
-            "{prelude}; \
-             if command -v rmosh >/dev/null 2>&1; then exec rmosh server {words}; \
-             elif [ -x \"$HOME/{deployed}\" ]; then exec \"$HOME/{deployed}\" server {words}; \
-             elif command -v mosh-server >/dev/null 2>&1; then exec mosh-server {words}; \
-             else echo \"{NO_SERVER_MARKER} $(uname -m)\"; fi"
+            "{prelude}; st=absent; \
+             if command -v rmosh >/dev/null 2>&1; then exec rmosh server {words}; fi; \
+             {}\
+             if command -v mosh-server >/dev/null 2>&1; then exec mosh-server {words}; fi; \
+             {probe}",
+            deployed_snippet(deployed, &words)
+        ),
+        ServerChoice::Deployed { sum } => format!(
+            "{prelude}; st=absent; {}{probe}",
+            deployed_snippet(std::slice::from_ref(sum), &words)
         ),
     };
     format!("sh -c {}", shell_quote(&script))
 }
 
+/// The remote system, as the [`NO_SERVER_MARKER`] line describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteSystem {
+    /// `uname -s`.
+    pub os: String,
+    /// `uname -m`.
+    pub arch: String,
+    /// The glibc version, if it has glibc.
+    pub glibc: Option<(u32, u32)>,
+    /// A deployed copy was found with the wrong checksum.
+    pub corrupt: bool,
+}
+
+/// Parses what follows [`NO_SERVER_MARKER`].
+pub fn parse_remote_system(rest: &str) -> RemoteSystem {
+    let mut f = rest.split_whitespace();
+    let os = f.next().unwrap_or("").to_string();
+    let arch = f.next().unwrap_or("").to_string();
+    let glibc = f.next().and_then(|l| {
+        let v = l.strip_prefix("glibc-")?;
+        let (major, minor) = v.split_once('.')?;
+        let minor: String = minor.chars().take_while(char::is_ascii_digit).collect();
+        Some((major.parse().ok()?, minor.parse().ok()?))
+    });
+    let corrupt = f.next() == Some("corrupt");
+    RemoteSystem {
+        os,
+        arch,
+        glibc,
+        corrupt,
+    }
+}
+
 /// What a detaching server's parent prints after forking (Mosh and rmosh
 /// alike), after it has set SIGHUP to be ignored.
 pub const DETACHED_MARKER: &str = "[mosh-server detached, pid = ";
-
-/// Whether the server has announced its detached child after `MOSH CONNECT`:
-/// from then on closing SSH (and hanging up its pty) cannot kill the session.
-pub fn detached(output: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(output);
-    text.find("MOSH CONNECT ")
-        .and_then(|i| text.get(i..))
-        .is_some_and(|rest| rest.contains(DETACHED_MARKER))
-}
 
 /// What the remote's output told us.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -141,8 +205,8 @@ pub struct Scan {
     pub connect: Option<(u16, String)>,
     /// The server address from `SSH_CONNECTION` (third field).
     pub remote_ip: Option<IpAddr>,
-    /// `uname -m` of a remote without any server program.
-    pub no_server_arch: Option<String>,
+    /// The remote system, when it has no server program we may run.
+    pub no_server: Option<RemoteSystem>,
     /// Lines before `MOSH CONNECT` that are not ours (shown to the user).
     pub other_lines: Vec<String>,
 }
@@ -176,17 +240,135 @@ pub fn parse_ssh_connection(value: &str) -> Option<IpAddr> {
     server.parse().ok()
 }
 
-/// Scans what the remote printed (stdout and stderr merged, maybe through a
-/// pty, so lines can end in `\r\n`). Unless `finished`, a last line without
-/// its newline is left for later: it may still be arriving.
-pub fn scan(output: &[u8], finished: bool) -> Scan {
-    let text = String::from_utf8_lossy(output);
-    let mut s = Scan::default();
-    for piece in text.split_inclusive('\n') {
-        if !finished && !piece.ends_with('\n') {
-            break;
+/// Most the remote may print before `MOSH CONNECT` (shell rc noise, a motd):
+/// beyond it the bootstrap gives up rather than buffer without bound.
+pub const MAX_PREAMBLE: usize = 1 << 20;
+
+/// The remote printed more than [`MAX_PREAMBLE`] bytes without `MOSH CONNECT`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TooMuchOutput {
+    /// The last lines it printed, made safe for the terminal.
+    pub last_lines: Vec<String>,
+}
+
+impl std::fmt::Display for TooMuchOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the remote printed more than {} KiB without a \"MOSH CONNECT\" line; giving up",
+            MAX_PREAMBLE / 1024
+        )?;
+        if !self.last_lines.is_empty() {
+            write!(f, ". It ended with:\n{}", self.last_lines.join("\n"))?;
         }
-        let line = piece.trim_end_matches('\n').trim_end_matches('\r');
+        Ok(())
+    }
+}
+
+impl std::error::Error for TooMuchOutput {}
+
+/// Reads the remote's output (stdout and stderr merged, maybe through a pty,
+/// so lines can end in `\r\n`) as it arrives: each complete line is looked at
+/// once, and only the unfinished last line is kept between reads.
+#[derive(Debug, Default)]
+pub struct Scanner {
+    scan: Scan,
+    /// The unfinished line.
+    pending: Vec<u8>,
+    /// Bytes read before `MOSH CONNECT`.
+    seen: usize,
+    /// The end of what followed `MOSH CONNECT`, searched for the detach banner.
+    tail: Vec<u8>,
+    detached: bool,
+}
+
+impl Scanner {
+    /// A scanner that has read nothing.
+    pub fn new() -> Scanner {
+        Scanner::default()
+    }
+
+    /// Takes the next bytes the remote printed.
+    pub fn feed(&mut self, data: &[u8]) -> Result<(), TooMuchOutput> {
+        if self.scan.connect.is_some() {
+            self.feed_tail(data);
+            return Ok(());
+        }
+        self.seen += data.len();
+        let mut from = self.pending.len();
+        self.pending.extend_from_slice(data);
+        let mut start = 0;
+        while let Some(i) = self
+            .pending
+            .get(from..)
+            .and_then(|rest| rest.iter().position(|&b| b == b'\n'))
+        {
+            let end = from + i;
+            let line =
+                String::from_utf8_lossy(self.pending.get(start..end).unwrap_or(&[])).into_owned();
+            start = end + 1;
+            from = start;
+            self.line(&line);
+            if self.scan.connect.is_some() {
+                let rest = self.pending.split_off(start);
+                self.pending.clear();
+                self.feed_tail(&rest);
+                return Ok(());
+            }
+        }
+        self.pending.drain(..start);
+        if self.seen > MAX_PREAMBLE {
+            let keep = self.scan.other_lines.len().saturating_sub(5);
+            return Err(TooMuchOutput {
+                last_lines: self.scan.other_lines.split_off(keep),
+            });
+        }
+        Ok(())
+    }
+
+    fn feed_tail(&mut self, data: &[u8]) {
+        if self.detached {
+            return;
+        }
+        let marker = DETACHED_MARKER.as_bytes();
+        // Only the new bytes (and a marker's length before them) are searched.
+        let from = self.tail.len().saturating_sub(marker.len());
+        self.tail.extend_from_slice(data);
+        self.detached = self
+            .tail
+            .get(from..)
+            .is_some_and(|t| t.windows(marker.len()).any(|w| w == marker));
+        if self.tail.len() > 4 * marker.len() {
+            let cut = self.tail.len() - marker.len();
+            self.tail.drain(..cut);
+        }
+    }
+
+    /// Whether `MOSH CONNECT` has been read.
+    pub fn connected(&self) -> bool {
+        self.scan.connect.is_some()
+    }
+
+    /// Whether the server has announced its detached child after `MOSH CONNECT`
+    /// (what a detaching server's parent prints after forking, with SIGHUP
+    /// already ignored): from then on closing SSH, and hanging up its pty,
+    /// cannot kill the session.
+    pub fn detached(&self) -> bool {
+        self.detached
+    }
+
+    /// What was read; the unfinished last line counts as a line now.
+    pub fn finish(mut self) -> Scan {
+        if self.scan.connect.is_none() && !self.pending.is_empty() {
+            let line = String::from_utf8_lossy(&self.pending).into_owned();
+            self.line(&line);
+        }
+        self.scan
+    }
+
+    fn line(&mut self, line: &str) {
+        let s = &mut self.scan;
+        let line = line.trim_end_matches('\r');
         // Garbage (escape sequences, rc-file output without a newline) may
         // precede our markers on the same line.
         if let Some(c) = line
@@ -195,24 +377,33 @@ pub fn scan(output: &[u8], finished: bool) -> Scan {
             .and_then(parse_connect)
         {
             s.connect = Some(c);
-            break;
+            return;
         }
         if let Some(i) = line.find("MOSH SSH_CONNECTION") {
             if s.remote_ip.is_none() {
                 s.remote_ip = line.get(i + 19..).and_then(parse_ssh_connection);
             }
-            continue;
+            return;
         }
         if let Some(i) = line.find(NO_SERVER_MARKER) {
-            let arch = line.get(i + NO_SERVER_MARKER.len()..).unwrap_or("").trim();
-            s.no_server_arch = Some(arch.to_string());
-            continue;
+            let rest = line.get(i + NO_SERVER_MARKER.len()..).unwrap_or("");
+            s.no_server = Some(parse_remote_system(&display_safe(rest)));
+            return;
         }
         if !line.trim().is_empty() {
-            s.other_lines.push(line.to_string());
+            // Shown on the local terminal: no control sequences.
+            s.other_lines.push(display_safe(line));
         }
     }
-    s
+}
+
+/// Scans a whole output at once (unless `finished`, an unfinished last line
+/// is left out: it may still be arriving).
+#[cfg(test)]
+pub(crate) fn scan(output: &[u8], finished: bool) -> Scan {
+    let mut s = Scanner::new();
+    let _ = s.feed(output);
+    if finished { s.finish() } else { s.scan }
 }
 
 #[cfg(test)]
@@ -270,36 +461,100 @@ mod tests {
         );
     }
 
-    #[test]
-    fn auto_choice_reports_missing_server() {
-        let cmd = remote_command(
-            &ServerChoice::Auto {
-                deployed: ".local/share/rmosh/bin/rmosh-none".into(),
-            },
-            &opts(),
-        );
-        // Neither rmosh nor mosh-server can be found on this PATH.
-        let bin = std::env::temp_dir().join(format!("rmosh-launch-{}", std::process::id()));
+    /// Runs `choice`'s command in a shell whose PATH has only `tools` and
+    /// whose HOME is `home`, with a fake server printing its argv[0].
+    fn run_choice(choice: &ServerChoice, tools: &[&str], home: &std::path::Path) -> Scan {
+        let bin = home.join("bin");
         std::fs::create_dir_all(&bin).unwrap();
-        for tool in ["sh", "uname"] {
-            let _ = std::os::unix::fs::symlink(format!("/bin/{tool}"), bin.join(tool));
+        for tool in tools {
+            let _ = std::os::unix::fs::symlink(format!("/usr/bin/{tool}"), bin.join(tool));
         }
         let out = std::process::Command::new("/bin/sh")
             .arg("-c")
-            .arg(&cmd)
+            .arg(remote_command(choice, &opts()))
             .env("PATH", &bin)
-            .env("HOME", "/nonexistent")
+            .env("HOME", home)
             .output()
             .unwrap();
-        let s = scan(&out.stdout, true);
-        let _ = std::fs::remove_dir_all(&bin);
-        assert_eq!(
-            s.no_server_arch.as_deref(),
-            Some(std::env::consts::ARCH),
-            "{:?}",
-            String::from_utf8_lossy(&out.stdout)
-        );
+        scan(&out.stdout, true)
+    }
+
+    #[test]
+    fn auto_choice_reports_missing_server() {
+        let home = std::env::temp_dir().join(format!("rmosh-launch-{}", std::process::id()));
+        let choice = ServerChoice::Auto {
+            deployed: vec!["00".repeat(32)],
+        };
+        // Neither rmosh nor mosh-server nor getconf can be found on this PATH.
+        let s = run_choice(&choice, &["sh", "uname", "tr"], &home);
+        let _ = std::fs::remove_dir_all(&home);
+        let sys = s.no_server.expect("no-server marker");
+        assert_eq!(sys.os, "Linux");
+        assert_eq!(sys.arch, std::env::consts::ARCH);
+        assert_eq!(sys.glibc, None);
+        assert!(!sys.corrupt);
         assert!(s.connect.is_none());
+    }
+
+    #[test]
+    fn a_deployed_binary_runs_only_with_its_checksum() {
+        let home = std::env::temp_dir().join(format!("rmosh-deployed-{}", std::process::id()));
+        let dir = home.join(super::super::deploy::DEPLOY_DIR);
+        std::fs::create_dir_all(&dir).unwrap();
+        let body = format!(
+            "#!/bin/sh\necho \"MOSH CONNECT 60001 {}\"\n",
+            "A".repeat(22)
+        );
+        let sum = super::super::deploy::sha256_hex(body.as_bytes());
+        let path = dir.join(format!("rmosh-{sum}"));
+        std::fs::write(&path, &body).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let tools = ["sh", "uname", "tr", "cut", "getconf"];
+        let with_sha256sum: Vec<&str> = tools.iter().copied().chain(["sha256sum"]).collect();
+        let with_shasum: Vec<&str> = tools.iter().copied().chain(["shasum"]).collect();
+        for choice in [
+            ServerChoice::Auto {
+                deployed: vec!["11".repeat(32), sum.clone()],
+            },
+            ServerChoice::Deployed { sum: sum.clone() },
+        ] {
+            // Intact: it runs, with either checksum tool.
+            for t in [&with_sha256sum, &with_shasum] {
+                let _ = std::fs::remove_dir_all(home.join("bin"));
+                let s = run_choice(&choice, t, &home);
+                assert!(s.connect.is_some(), "{choice:?} {t:?}: {s:?}");
+            }
+            // Altered: refused and reported, with what deploying needs.
+            std::fs::write(&path, body.replace("60001", "60002")).unwrap();
+            let _ = std::fs::remove_dir_all(home.join("bin"));
+            let s = run_choice(&choice, &with_sha256sum, &home);
+            std::fs::write(&path, &body).unwrap();
+            assert!(s.connect.is_none(), "{s:?}");
+            let sys = s.no_server.expect("marker");
+            assert!(sys.corrupt);
+            assert!(sys.glibc.is_some(), "{sys:?}");
+        }
+        let _ = std::fs::remove_dir_all(&home);
+    }
+
+    #[test]
+    fn remote_system_lines() {
+        assert_eq!(
+            parse_remote_system(" Linux aarch64 glibc-2.31 corrupt"),
+            RemoteSystem {
+                os: "Linux".into(),
+                arch: "aarch64".into(),
+                glibc: Some((2, 31)),
+                corrupt: true
+            }
+        );
+        let s = parse_remote_system(" FreeBSD amd64 none absent");
+        assert_eq!(
+            (s.os.as_str(), s.glibc, s.corrupt),
+            ("FreeBSD", None, false)
+        );
+        assert_eq!(parse_remote_system("").arch, "");
     }
 
     #[test]
@@ -343,12 +598,20 @@ mod tests {
         let s = scan(b"bash: mosh-server: command not found\r\n", false);
         assert_eq!(s.connect, None);
         assert_eq!(s.other_lines, vec!["bash: mosh-server: command not found"]);
-        let s = scan(b"RMOSH NO-SERVER aarch64\n", false);
-        assert_eq!(s.no_server_arch.as_deref(), Some("aarch64"));
+        let s = scan(b"RMOSH NO-SERVER Linux aarch64 none absent\n", false);
+        assert_eq!(s.no_server.map(|r| r.arch).as_deref(), Some("aarch64"));
     }
 
     #[test]
     fn detached_only_after_connect() {
+        let detached = |out: &[u8]| {
+            let mut s = Scanner::new();
+            // Byte by byte: the banner is found across reads.
+            for b in out {
+                s.feed(std::slice::from_ref(b)).unwrap();
+            }
+            s.detached()
+        };
         let connect = b"MOSH CONNECT 60001 VzSpsdwU3gLB52wEoNjlzg\r\n";
         assert!(!detached(connect));
         let mut out = connect.to_vec();
@@ -360,6 +623,58 @@ mod tests {
         assert!(!detached(
             b"[mosh-server detached, pid = 1]\nMOSH CONNECT 60001 VzSpsdwU3gLB52wEoNjlzg\n"
         ));
+    }
+
+    #[test]
+    fn output_before_connect_is_bounded_and_read_once() {
+        let mut s = Scanner::new();
+        let line = [b'x'; 1023];
+        let mut fed = 0;
+        let err = loop {
+            match s.feed(&line).and_then(|()| s.feed(b"\n")) {
+                Ok(()) => fed += 1024,
+                Err(e) => break e,
+            }
+            assert!(fed <= MAX_PREAMBLE, "no limit");
+        };
+        assert_eq!(fed, MAX_PREAMBLE);
+        assert_eq!(err.last_lines.len(), 5);
+        assert!(
+            err.to_string().contains("without a \"MOSH CONNECT\" line"),
+            "{err}"
+        );
+        // One endless line is bounded too, and never rescanned: 4 MiB in
+        // 1-byte reads would take hours if each read rescanned the buffer.
+        let mut s = Scanner::new();
+        let mut result = Ok(());
+        for _ in 0..=MAX_PREAMBLE {
+            result = s.feed(b"y");
+            if result.is_err() {
+                break;
+            }
+        }
+        assert!(result.is_err());
+        // Split anywhere, the lines come out the same.
+        let out = b"hi\r\nMOSH SSH_CONNECTION 1 2 10.0.0.2 22\r\nMOSH CONNECT 60001 VzSpsdwU3gLB52wEoNjlzg\r\n";
+        for cut in 0..out.len() {
+            let mut s = Scanner::new();
+            s.feed(&out[..cut]).unwrap();
+            s.feed(&out[cut..]).unwrap();
+            assert!(s.connected());
+            let got = s.finish();
+            assert_eq!(got.other_lines, ["hi"]);
+            assert_eq!(got.remote_ip, Some("10.0.0.2".parse().unwrap()));
+        }
+    }
+
+    #[test]
+    fn remote_output_is_shown_without_control_sequences() {
+        let s = scan(
+            b"\x1b]0;owned\x07motd\x1b[2J\r\n\xc2\x9b6n\r\nRMOSH NO-SERVER x\x1b[1m\n",
+            true,
+        );
+        assert_eq!(s.other_lines, ["]0;ownedmotd[2J", "6n"]);
+        assert_eq!(s.no_server.map(|r| r.os).as_deref(), Some("x[1m"));
     }
 
     #[test]

@@ -5,6 +5,8 @@
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 
+use zeroize::Zeroizing;
+
 /// Why a question could not be asked or was not answered.
 #[derive(Debug)]
 pub enum PromptError {
@@ -74,8 +76,11 @@ fn ask_helper(prog: &str, prompt: &str, echo: bool) -> Result<String, PromptErro
             out.status
         )));
     }
-    let text = String::from_utf8_lossy(&out.stdout);
-    Ok(text.trim_end_matches(['\r', '\n']).to_string())
+    // The answer may be a password: the helper's output is wiped on drop.
+    let stdout = Zeroizing::new(out.stdout);
+    Ok(String::from_utf8_lossy(&stdout)
+        .trim_end_matches(['\r', '\n'])
+        .to_string())
 }
 
 fn ask_tty(tty: &mut std::fs::File, prompt: &str, echo: bool) -> Result<String, PromptError> {
@@ -94,10 +99,11 @@ fn ask_tty(tty: &mut std::fs::File, prompt: &str, echo: bool) -> Result<String, 
         // SAFETY: as above; `quiet` is a valid termios derived from the current one.
         unsafe { libc::tcsetattr(fd, libc::TCSAFLUSH, &quiet) };
     }
-    let mut line = Vec::new();
-    let mut byte = [0u8; 1];
+    // The answer may be a password: every buffer holding it is wiped on drop.
+    let mut line = Zeroizing::new(Vec::new());
+    let mut byte = Zeroizing::new([0u8; 1]);
     let result = loop {
-        match tty.read(&mut byte) {
+        match tty.read(&mut byte[..]) {
             Ok(0) => break Ok(()),
             Ok(_) if byte[0] == b'\n' || byte[0] == b'\r' => break Ok(()),
             Ok(_) => line.push(byte[0]),

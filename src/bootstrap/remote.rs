@@ -7,7 +7,7 @@ use std::time::Duration;
 use russh::ChannelMsg;
 use russh::client::{Handle, Handler};
 
-use super::launch::{self, Scan};
+use super::launch::{Scan, Scanner};
 
 /// The output and exit status of a remote command.
 #[derive(Debug)]
@@ -93,15 +93,20 @@ pub async fn launch_server<H: Handler>(handle: &Handle<H>, cmd: &str) -> Result<
         .await
         .map_err(|e| format!("cannot start the remote server: {e}"))?;
     super::timing::mark("channel open, pty and exec requested");
-    let mut buf = Vec::new();
+    let mut scanner = Scanner::new();
+    let mut first = true;
     let mut finished = false;
     while let Some(msg) = ch.wait().await {
         match msg {
             ChannelMsg::Data { data } | ChannelMsg::ExtendedData { data, .. } => {
-                if buf.is_empty() {
+                if first {
                     super::timing::mark("first remote output");
+                    first = false;
                 }
-                buf.extend_from_slice(&data);
+                if let Err(e) = scanner.feed(&data) {
+                    let _ = ch.close().await;
+                    return Err(e.to_string());
+                }
             }
             ChannelMsg::Eof | ChannelMsg::Close => {
                 finished = true;
@@ -109,26 +114,26 @@ pub async fn launch_server<H: Handler>(handle: &Handle<H>, cmd: &str) -> Result<
             }
             _ => {}
         }
-        if launch::scan(&buf, false).connect.is_some() {
+        if scanner.connected() {
             break;
         }
     }
     super::timing::mark("MOSH CONNECT read");
-    if !finished && !launch::detached(&buf) {
+    if !finished && !scanner.detached() {
         // Wait for the parent's detach banner (or the command's end): before
         // it, hanging up the pty could still kill a server that has not yet
         // forked. Nothing after it matters, so the channel's close is not awaited.
         let wait = async {
             while let Some(msg) = ch.wait().await {
-                match msg {
-                    ChannelMsg::Data { data } | ChannelMsg::ExtendedData { data, .. } => {
-                        buf.extend_from_slice(&data);
-                        if launch::detached(&buf) {
-                            break;
-                        }
-                    }
+                let data = match msg {
+                    ChannelMsg::Data { data } | ChannelMsg::ExtendedData { data, .. } => data,
                     ChannelMsg::Eof | ChannelMsg::Close | ChannelMsg::ExitStatus { .. } => break,
-                    _ => {}
+                    _ => continue,
+                };
+                // After MOSH CONNECT only the detach banner is looked for.
+                let _ = scanner.feed(&data);
+                if scanner.detached() {
+                    break;
                 }
             }
         };
@@ -136,5 +141,5 @@ pub async fn launch_server<H: Handler>(handle: &Handle<H>, cmd: &str) -> Result<
     }
     super::timing::mark("server detached");
     let _ = ch.close().await;
-    Ok(launch::scan(&buf, true))
+    Ok(scanner.finish())
 }

@@ -44,8 +44,8 @@ impl client::Handler for SshHandler {
         let verdict = tokio::task::spawn_blocking(move || hostkey::verify(&check, &key)).await;
         match verdict {
             Ok(Ok(())) => Ok(true),
-            Ok(Err(msg)) => {
-                self.refuse(msg);
+            Ok(Err(e)) => {
+                self.refuse(e.to_string());
                 Ok(false)
             }
             Err(e) => {
@@ -137,11 +137,16 @@ fn russh_config(cfg: &HostConfig, check: &HostKeyCheck) -> client::Config {
     }
 }
 
-/// The host key check settings for a destination.
+/// The host key check settings for a destination. The host name is looked up
+/// and recorded lower-cased, as OpenSSH does (hashed entries hash the
+/// lower-cased name); a `HostKeyAlias` is used as given.
 pub fn host_key_check(cfg: &HostConfig) -> HostKeyCheck {
-    let host = cfg.host_key_alias.as_deref().unwrap_or(&cfg.hostname);
+    let host = match cfg.host_key_alias.as_deref() {
+        Some(alias) => alias.to_string(),
+        None => cfg.hostname.to_ascii_lowercase(),
+    };
     HostKeyCheck {
-        name: known_hosts::host_key_name(host, cfg.port),
+        name: known_hosts::host_key_name(&host, cfg.port),
         user_files: cfg.user_known_hosts_files.clone(),
         global_files: cfg.global_known_hosts_files.clone(),
         strict: cfg.strict_host_key_checking,
@@ -371,6 +376,35 @@ async fn tcp_connect(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn host_names_are_checked_lower_cased_but_aliases_as_given() {
+        struct NoFiles;
+        impl ConfigSource for NoFiles {
+            fn read(&self, _: &std::path::Path) -> Option<String> {
+                None
+            }
+            fn glob(&self, _: &std::path::Path) -> Vec<PathBuf> {
+                Vec::new()
+            }
+        }
+        let local = LocalContext {
+            home: PathBuf::from("/nonexistent-home"),
+            user: "me".into(),
+            system_config: PathBuf::from("/nonexistent-etc/ssh_config"),
+        };
+        let req = Request {
+            host: "MyHost.Example".into(),
+            config_file: None,
+            options: vec![],
+        };
+        let mut cfg = Resolver::new(&NoFiles, &local).resolve(&req).unwrap();
+        assert_eq!(host_key_check(&cfg).name, "myhost.example");
+        cfg.port = 2222;
+        assert_eq!(host_key_check(&cfg).name, "[myhost.example]:2222");
+        cfg.host_key_alias = Some("MixedAlias".into());
+        assert_eq!(host_key_check(&cfg).name, "[MixedAlias]:2222");
+    }
 
     #[test]
     fn known_algorithms_come_first() {

@@ -199,12 +199,23 @@ pub struct ClientConfig {
     pub extensions: Capabilities,
 }
 
-/// Takes `MOSH_KEY` out of the environment, returning its value.
+/// Takes `MOSH_KEY` out of the environment, returning its value. The value is
+/// also overwritten where the kernel put it, which is what
+/// `/proc/PID/environ` shows (removing the variable alone leaves it there).
 fn take_key() -> Option<String> {
     let key = std::env::var_os("MOSH_KEY")?;
     // SAFETY: the client entry points run this first, on the main thread,
-    // before any other thread (tokio, signal handling) is started.
-    unsafe { std::env::remove_var("MOSH_KEY") };
+    // before any other thread (tokio, signal handling) is started. getenv
+    // returns the value inside the environment string, which is writable
+    // memory of this process; only its bytes up to the NUL are overwritten.
+    unsafe {
+        let value = libc::getenv(c"MOSH_KEY".as_ptr());
+        if !value.is_null() {
+            let len = libc::strlen(value);
+            std::ptr::write_bytes(value, b'x', len);
+        }
+        std::env::remove_var("MOSH_KEY");
+    }
     Some(key.to_string_lossy().into_owned())
 }
 

@@ -294,7 +294,7 @@ pub fn mosh_server_main(args: Vec<OsString>) -> ExitCode {
 
 fn run_parsed(argv0: &str, words: &[OsString]) -> ExitCode {
     use std::io::Write;
-    super::process::disable_core_dumps();
+    crate::secrecy::keep_memory_private();
     let ssh = std::env::var_os("SSH_CONNECTION");
     let parsed = parse_mosh_args(argv0, words, ssh.as_deref());
     eprint!("{}", parsed.stderr);

@@ -4,11 +4,6 @@
 use std::io;
 use std::os::fd::RawFd;
 
-/// Sets RLIMIT_CORE to 0 so the session key never lands in a core file.
-pub fn disable_core_dumps() {
-    set_core_limit(0);
-}
-
 /// Lets the session's command dump core again (called in the pty child before exec).
 pub fn reenable_core_dumps() {
     let mut lim = libc::rlimit {

@@ -10,13 +10,37 @@ use std::os::fd::{AsFd, BorrowedFd};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-/// Where distributions install libutempter's helper.
-const HELPER_PATHS: [&str; 4] = [
-    "/usr/lib/x86_64-linux-gnu/utempter/utempter",
-    "/usr/libexec/utempter/utempter",
-    "/usr/lib/utempter/utempter",
-    "/usr/sbin/utempter",
-];
+/// The Debian multiarch tuple of an architecture (`std::env::consts::ARCH`).
+fn multiarch(arch: &str) -> Option<&'static str> {
+    Some(match arch {
+        "x86_64" => "x86_64-linux-gnu",
+        "x86" => "i386-linux-gnu",
+        "aarch64" => "aarch64-linux-gnu",
+        "arm" => "arm-linux-gnueabihf",
+        "riscv64" => "riscv64-linux-gnu",
+        "powerpc64" => "powerpc64le-linux-gnu",
+        "s390x" => "s390x-linux-gnu",
+        "loongarch64" => "loongarch64-linux-gnu",
+        _ => return None,
+    })
+}
+
+/// Where distributions install libutempter's helper, for `arch`: Debian's
+/// multiarch folder first, then the folders of other distributions.
+fn helper_paths(arch: &str) -> Vec<String> {
+    multiarch(arch)
+        .map(|t| format!("/usr/lib/{t}/utempter/utempter"))
+        .into_iter()
+        .chain(
+            [
+                "/usr/libexec/utempter/utempter",
+                "/usr/lib/utempter/utempter",
+                "/usr/sbin/utempter",
+            ]
+            .map(String::from),
+        )
+        .collect()
+}
 
 /// One login record, reduced to what the warning needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,8 +136,10 @@ pub fn attached_entry(ip: &str, pid: libc::pid_t) -> String {
     format!("{ip} via mosh [{pid}]")
 }
 
-fn helper() -> Option<&'static str> {
-    HELPER_PATHS.iter().copied().find(|p| Path::new(p).exists())
+fn helper() -> Option<String> {
+    helper_paths(std::env::consts::ARCH)
+        .into_iter()
+        .find(|p| Path::new(p).exists())
 }
 
 fn run_helper(master: BorrowedFd<'_>, args: &[&str]) -> bool {
@@ -121,7 +147,7 @@ fn run_helper(master: BorrowedFd<'_>, args: &[&str]) -> bool {
     let Ok(stdin) = master.try_clone_to_owned() else {
         return false;
     };
-    Command::new(path)
+    Command::new(&path)
         .arg0("utempter")
         .args(args)
         .stdin(Stdio::from(stdin))
@@ -215,6 +241,19 @@ mod tests {
                 "\x1b[37;44mMosh: You have 2 detached Mosh sessions on this server, with PIDs:\n        - mosh [1]\n        - mosh [2]\n\x1b[m\n"
             )
         );
+    }
+
+    #[test]
+    fn helper_is_looked_for_in_the_multiarch_folder_of_this_architecture() {
+        assert_eq!(
+            helper_paths("aarch64").first().map(String::as_str),
+            Some("/usr/lib/aarch64-linux-gnu/utempter/utempter")
+        );
+        assert_eq!(
+            helper_paths("x86_64").first().map(String::as_str),
+            Some("/usr/lib/x86_64-linux-gnu/utempter/utempter")
+        );
+        assert_eq!(helper_paths("mips").len(), 3);
     }
 
     #[test]
