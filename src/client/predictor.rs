@@ -36,6 +36,11 @@ impl Predictor {
         self.engine.set_frame_acked(n);
     }
 
+    /// Newest client state the server had when it made the newest frame.
+    pub fn set_screen_covers(&mut self, n: u64) {
+        self.engine.set_screen_covers(n);
+    }
+
     /// The server's echo ack.
     pub fn set_echo_ack(&mut self, n: u64) {
         self.engine.set_echo_ack(n);

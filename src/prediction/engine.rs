@@ -1,6 +1,7 @@
 //! The prediction engine (§9): guesses the echo of each keystroke, shows the
 //! guesses over the server's screen, and judges them against each new frame.
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use super::conditional::{CursorMove, OverlayRow, Validity};
@@ -18,6 +19,8 @@ pub const PASTE_BYTES: usize = 100;
 pub const WAKE_INTERVAL: Duration = Duration::from_millis(50);
 /// `send_interval` before the transport reports one (ms).
 pub const INITIAL_SEND_INTERVAL: u64 = 250;
+/// Most keys remembered as not yet reflected by the server's screen.
+const IN_FLIGHT_KEYS: usize = 256;
 
 /// Counters for tests and benchmarks.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -74,6 +77,12 @@ pub struct PredictionEngine<C> {
     cooked: CookedLines,
     /// The epoch a trusted Enter started, shown once a key is typed after it.
     trusted_epoch: Option<u64>,
+    /// Newest client state the server had received when it made the
+    /// newest frame: the screen reflects every key up to it (once settled).
+    screen_covers: u64,
+    /// Keys the newest frame does not reflect yet, with their client
+    /// state, oldest first (replayed after a hidden misprediction).
+    in_flight: VecDeque<(u64, Key)>,
     stats: PredictionStats,
 }
 
@@ -104,6 +113,8 @@ impl<C: PredictCell> PredictionEngine<C> {
             unpredicted: Vec::new(),
             cooked: CookedLines::default(),
             trusted_epoch: None,
+            screen_covers: 0,
+            in_flight: VecDeque::new(),
             stats: PredictionStats::default(),
         }
     }
@@ -126,6 +137,12 @@ impl<C: PredictCell> PredictionEngine<C> {
     /// Newest client state number the server acknowledged.
     pub fn set_frame_acked(&mut self, n: u64) {
         self.frame_acked = n;
+    }
+
+    /// The newest frame was made once the server had received client
+    /// state `n` (the acknowledgement that arrived with it).
+    pub fn set_screen_covers(&mut self, n: u64) {
+        self.screen_covers = n;
     }
 
     /// Newest client state number acknowledged as acted upon (§6.3 echo ack).
@@ -250,6 +267,7 @@ impl<C: PredictCell> PredictionEngine<C> {
         if bytes.len() > PASTE_BYTES {
             self.reset();
             self.parser.reset();
+            self.note_in_flight(Key::Other);
             self.last_input_frame = self.frame_sent + 1;
             self.mark_unpredicted(self.frame_sent + 1);
             return;
@@ -264,6 +282,7 @@ impl<C: PredictCell> PredictionEngine<C> {
                     self.prediction_epoch = self.confirmed_epoch;
                 }
                 let epoch = self.prediction_epoch;
+                self.note_in_flight(key);
                 self.key(key, fb, now);
                 if key == Key::CarriageReturn {
                     // Enter's cursor move is predicted and typing after it
@@ -284,8 +303,17 @@ impl<C: PredictCell> PredictionEngine<C> {
             // insert mode at once) even though the key is not complete here.
             self.become_tentative();
             self.mark_unpredicted(self.frame_sent + 1);
+            self.note_in_flight(Key::Other);
             self.last_input_frame = self.frame_sent + 1;
         }
+    }
+
+    /// Remembers a key sent in the next client state until a frame reflects it.
+    fn note_in_flight(&mut self, key: Key) {
+        if self.in_flight.len() >= IN_FLIGHT_KEYS {
+            self.in_flight.pop_front();
+        }
+        self.in_flight.push_back((self.frame_sent + 1, key));
     }
 
     fn key<S: PredictScreen<Cell = C>>(&mut self, key: Key, fb: &S, now: Instant) {
@@ -406,16 +434,20 @@ impl<C: PredictCell> PredictionEngine<C> {
         match self.cursors.last_mut() {
             None => {}
             Some(c) if (c.row, c.col) == (row, col) => {}
-            // Enter was typed and a prompt already shows on the row Enter
-            // moves to: type after that prompt, not at column 0.
+            // Enter was typed and the server's screen already shows a
+            // prompt where Enter moves to, or anywhere once the frame is
+            // known to reflect the Enter (the command printed lines): type
+            // after that prompt, not at column 0 of the row below.
             Some(c)
                 if self.last_key_cr
-                    && c.row == row
                     && c.col == 0
-                    && c.timing.tentative_until_epoch == epoch =>
+                    && c.timing.tentative_until_epoch == epoch
+                    && (c.row == row || self.screen_covers >= c.timing.expiration_frame) =>
             {
+                let guessed_row = c.row;
+                c.row = row;
                 c.col = col;
-                if let Some(r) = self.rows.iter_mut().find(|r| r.row == row) {
+                if let Some(r) = self.rows.iter_mut().find(|r| r.row == guessed_row) {
                     for cell in &mut r.cells {
                         if cell.timing.tentative_until_epoch == epoch {
                             cell.reset();
@@ -718,7 +750,7 @@ impl<C: PredictCell> PredictionEngine<C> {
 
     /// Discards the tentative predictions of `epoch` and later, and
     /// re-anchors the cursor prediction at the server's cursor.
-    fn kill_epoch<S: PredictScreen<Cell = C>>(&mut self, epoch: u64, fb: &S) {
+    fn kill_epoch<S: PredictScreen<Cell = C>>(&mut self, epoch: u64, fb: &S, now: Instant) {
         let keep_below = epoch.saturating_sub(1);
         self.mark_unpredicted(self.last_input_frame);
         self.cursors.retain(|c| !c.timing.tentative(keep_below));
@@ -740,6 +772,41 @@ impl<C: PredictCell> PredictionEngine<C> {
             self.anchor = None;
         }
         self.become_tentative();
+        if self.rmosh() {
+            self.replay_in_flight(fb, now);
+        }
+    }
+
+    /// After a hidden misprediction the cursor is re-anchored at the
+    /// server's cursor, which lacks the keys still in flight: predictions
+    /// made from there land short, are judged wrong and kill the next
+    /// epoch too, for as long as the user keeps typing (issue #21). When
+    /// every key the frame does not reflect is a plain printable one, their
+    /// echo is predicted again on the newest screen, from where they land.
+    fn replay_in_flight<S: PredictScreen<Cell = C>>(&mut self, fb: &S, now: Instant) {
+        let covered = self.screen_covers;
+        let keys: Vec<(u64, char)> = self
+            .in_flight
+            .iter()
+            .filter(|(f, _)| *f > covered)
+            .map_while(|&(f, k)| match k {
+                Key::Print(ch) if is_narrow(ch) => Some((f, ch)),
+                _ => None,
+            })
+            .collect();
+        let newer = self.in_flight.iter().filter(|(f, _)| *f > covered).count();
+        if keys.is_empty() || keys.len() != newer {
+            return;
+        }
+        // Every key after `covered` has its effect predicted again.
+        self.unpredicted_frame = self.unpredicted_frame.min(covered);
+        self.unpredicted.retain(|&u| u <= covered);
+        let frame_sent = self.frame_sent;
+        for (frame, ch) in keys {
+            self.frame_sent = frame - 1;
+            self.print(ch, fb, now);
+        }
+        self.frame_sent = frame_sent;
     }
 
     /// Judges the predictions against the newest server frame (call before
@@ -755,6 +822,13 @@ impl<C: PredictCell> PredictionEngine<C> {
         }
         let active = self.active();
         self.triggers.update(self.send_interval, active);
+        while self
+            .in_flight
+            .front()
+            .is_some_and(|&(f, _)| f <= self.screen_covers)
+        {
+            self.in_flight.pop_front();
+        }
 
         if self.rmosh() && self.cooked.judge(fb, self.late_acked) {
             // Enter had an effect beyond the newline: typing from now on
@@ -791,7 +865,7 @@ impl<C: PredictCell> PredictionEngine<C> {
                             if experimental {
                                 self.rows[ri].cells[ci].reset();
                             } else {
-                                self.kill_epoch(timing.tentative_until_epoch, fb);
+                                self.kill_epoch(timing.tentative_until_epoch, fb, now);
                             }
                         } else {
                             if self.displaying() {
