@@ -426,8 +426,11 @@ impl<C: PredictCell> PredictionEngine<C> {
         let Some(prompt) = prompt_at(fb) else {
             return;
         };
-        if self.late_acked >= self.last_input_frame {
-            // Every key is echo-acked: cursor guesses still waiting (a
+        if self.late_acked >= self.last_input_frame
+            || (self.last_key_cr && self.screen_covers >= self.last_input_frame)
+        {
+            // Every key is echo-acked, or the frame already reflects the
+            // Enter that was the last key: cursor guesses still waiting (a
             // re-anchor after a discarded epoch) describe an older screen.
             self.cursors.clear();
         }
@@ -1026,6 +1029,11 @@ mod tests {
             self.e.cull(&self.fb, self.now);
         }
 
+        /// The next frame is made once the server has client state `n`.
+        fn covers(&mut self, n: u64) {
+            self.e.set_screen_covers(n);
+        }
+
         fn shown(&self) -> Grid {
             let mut g = self.fb.clone();
             self.e.apply(&mut g);
@@ -1039,6 +1047,62 @@ mod tests {
 
     fn mosh() -> Rig {
         Rig::new(DisplayPreference::Always, Policy::MoshCompatible)
+    }
+
+    /// Issue #21, first cause: Enter's echo ack arrives after the new
+    /// prompt. A key typed in that gap was predicted where Enter's cursor
+    /// guess put it (column 0 of the row below), while the command's output
+    /// had moved the prompt further down: a certain hidden misprediction,
+    /// and the line stayed hidden until its first echo.
+    #[test]
+    fn first_key_after_enter_lands_after_the_new_prompt_below_the_output() {
+        let mut r = rig();
+        r.typed("l");
+        r.fb.type_str("l");
+        r.covers(1);
+        r.frame(1);
+        r.typed("\r");
+        // The server ran the command: a line of output, then the prompt;
+        // the frame reflects the Enter but the echo ack does not cover it.
+        r.fb.cursor = (1, 0);
+        r.fb.type_str("ran 1");
+        r.fb.cursor = (2, 0);
+        r.fb.type_str("$ ");
+        r.covers(2);
+        r.frame(1);
+        r.typed("x");
+        assert_eq!(r.shown().text(2), "$", "hidden until the Enter is echo-acked");
+        r.frame(2);
+        assert_eq!(r.shown().text(2), "$ x", "shown at the proven prompt");
+        assert_eq!(r.shown().text(1), "ran 1", "nothing drawn over the output");
+        r.typed("y");
+        assert_eq!(r.shown().text(2), "$ xy");
+        assert_eq!(r.e.stats().hidden_mispredictions, 0);
+    }
+
+    /// Issue #21, second cause: after a hidden misprediction the cursor was
+    /// re-anchored at the server's cursor, which lacks the keys still in
+    /// flight; every later guess landed short, was judged wrong and killed
+    /// the next epoch, for as long as the user kept typing.
+    #[test]
+    fn a_hidden_misprediction_replays_the_keys_still_in_flight() {
+        let mut r = rig();
+        r.typed("\t");
+        r.typed("b");
+        r.typed("c");
+        r.typed("d");
+        // Tab completed "f ", then "b" was echoed after it.
+        r.fb.type_str("f b");
+        r.covers(2);
+        r.frame(2);
+        assert_eq!(r.e.stats().hidden_mispredictions, 1, "b guessed at column 2");
+        assert_eq!(r.shown().text(0), "$ f b", "c and d stay hidden");
+        r.fb.type_str("cd");
+        r.covers(4);
+        r.frame(4);
+        r.typed("e");
+        assert_eq!(r.shown().text(0), "$ f bcde", "trusted again at once");
+        assert_eq!(r.e.stats().hidden_mispredictions, 1);
     }
 
     #[test]
