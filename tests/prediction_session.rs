@@ -13,6 +13,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use rmosh::prediction::{DisplayPreference, Policy, PredictionConfig, PredictionEngine};
+use rmosh::server::line_echo::{LineEcho, TtyState};
 use rmosh::terminal::{Cell, Emulator, Framebuffer};
 
 const COLS: usize = 80;
@@ -141,13 +142,30 @@ impl App {
         }
     }
 
-    /// Handles a batch of input; `row` is the emulator's cursor row.
-    fn input(&mut self, bytes: &[u8], emu: &mut Emulator) {
+    /// Handles a batch of input; returns what the application printed.
+    fn input(&mut self, bytes: &[u8], emu: &mut Emulator) -> String {
+        let mut all = String::new();
         for key in decode_keys(bytes) {
             let row = emu.framebuffer().cursor().0;
             let out = self.key(key, row);
             emu.feed(out.as_bytes());
+            all.push_str(&out);
         }
+        all
+    }
+
+    /// The pty's state as the rmosh server samples it: the line editor
+    /// and the editor run in raw mode without the kernel's echo; password
+    /// prompts (`read -s`, getpass) in canonical mode without echo; each
+    /// program in its own process group.
+    fn tty_state(&self) -> TtyState {
+        let (pgrp, raw_no_echo) = match &self.mode {
+            Mode::Shell => (1, true),
+            Mode::Password => (1, false),
+            Mode::Cat(_) => (2, false),
+            Mode::Vim { .. } => (3, true),
+        };
+        TtyState { pgrp, raw_no_echo }
     }
 
     fn redraw_tail(&self, out: &mut String, erase: usize) {
@@ -629,6 +647,7 @@ struct Frame {
     fb: Framebuffer,
     /// The rmosh server's `tty_mode` report.
     cooked_echo: bool,
+    line_echo: bool,
     echo_ack: u64,
     seq: u64,
     /// Keys the server had handled when it sent the frame.
@@ -697,6 +716,7 @@ fn run_with(
     let mut frame_seq = 0u64;
     let mut last_sent_fb: Option<Framebuffer> = None;
     let mut last_sent_ack = 0u64;
+    let mut line_echo = LineEcho::default();
 
     // Client.
     let mut engine: PredictionEngine<Cell> = PredictionEngine::new(config);
@@ -795,7 +815,13 @@ fn run_with(
             if n > server_got {
                 for s in server_got + 1..=n {
                     if let Some(bytes) = states.get(s as usize) {
-                        app.input(bytes, &mut emu);
+                        for &b in bytes {
+                            line_echo.key_written(b, at(now));
+                        }
+                        let out = app.input(bytes, &mut emu);
+                        if !out.is_empty() {
+                            line_echo.output(out.as_bytes(), at(now));
+                        }
                     }
                 }
                 server_got = n;
@@ -831,6 +857,9 @@ fn run_with(
             .is_some_and(|since| now >= since + 8 && now >= last_frame_sent + interval);
         let due_retransmit = server_retransmit_at.is_some_and(|t| now >= t);
         if due_change || due_retransmit {
+            // The application answers at once, so output has settled by
+            // the time a frame goes out (8 ms after the change).
+            let line = line_echo.report(Some(app.tty_state()), at(now));
             let fb = emu.framebuffer().clone();
             if last_sent_fb.as_ref() != Some(&fb) || last_sent_ack != echo_ack || due_retransmit {
                 frame_seq += 1;
@@ -840,6 +869,7 @@ fn run_with(
                         Frame {
                             fb: fb.clone(),
                             cooked_echo: app.cooked_echo(),
+                            line_echo: line,
                             echo_ack,
                             seq: frame_seq,
                             keys: server_got as usize,
@@ -865,6 +895,7 @@ fn run_with(
                 client_keys = f.keys;
                 client_fb = f.fb;
                 engine.set_cooked_echo(f.cooked_echo);
+                engine.set_line_echo(f.line_echo);
                 engine.set_screen_covers(f.keys as u64);
                 engine.set_echo_ack(f.echo_ack);
                 // Each frame also acknowledges the client states received.

@@ -46,6 +46,11 @@ impl Predictor {
         self.engine.set_echo_ack(n);
     }
 
+    /// The server's report that a raw-mode line editor echoes typed keys.
+    pub fn set_line_echo(&mut self, on: bool) {
+        self.engine.set_line_echo(on);
+    }
+
     /// The server's report that its pty is in cooked-echo mode.
     pub fn set_cooked_echo(&mut self, on: bool) {
         self.engine.set_cooked_echo(on);

@@ -521,6 +521,8 @@ impl Session {
             .set_echo_ack(self.conn.remote_state().echo_ack());
         self.prediction
             .set_cooked_echo(self.conn.remote_state().cooked_echo());
+        self.prediction
+            .set_line_echo(self.conn.remote_state().line_echo());
     }
 
     /// Handles one read from the tty; `Ok(true)` means leave now.

@@ -80,6 +80,9 @@ pub struct PredictionEngine<C> {
     /// Newest client state the server had received when it made the
     /// newest frame: the screen reflects every key up to it (once settled).
     screen_covers: u64,
+    /// The server's settled report that a raw-mode line editor echoes
+    /// typed keys (rmosh's `tty_mode` extension).
+    line_echo: bool,
     /// Keys the newest frame does not reflect yet, with their client
     /// state, oldest first (replayed after a hidden misprediction).
     in_flight: VecDeque<(u64, Key)>,
@@ -114,6 +117,7 @@ impl<C: PredictCell> PredictionEngine<C> {
             cooked: CookedLines::default(),
             trusted_epoch: None,
             screen_covers: 0,
+            line_echo: false,
             in_flight: VecDeque::new(),
             stats: PredictionStats::default(),
         }
@@ -148,6 +152,13 @@ impl<C: PredictCell> PredictionEngine<C> {
     /// Newest client state number acknowledged as acted upon (§6.3 echo ack).
     pub fn set_echo_ack(&mut self, n: u64) {
         self.late_acked = n;
+    }
+
+    /// The server's settled report that a raw-mode line editor echoes
+    /// typed keys one for one (rmosh's `tty_mode` extension; always false
+    /// from a stock server).
+    pub fn set_line_echo(&mut self, on: bool) {
+        self.line_echo = on;
     }
 
     /// The server's report that its pty is in settled cooked-echo mode
@@ -477,7 +488,12 @@ impl<C: PredictCell> PredictionEngine<C> {
     /// key typed before it and still shows the proven prompt.
     fn confirm_anchor_if_settled<S: PredictScreen<Cell = C>>(&mut self, fb: &S) {
         let Some(a) = &self.anchor else { return };
-        if !a.proven || a.epoch <= self.confirmed_epoch || self.late_acked < a.required_ack {
+        // The screen reflects every key before the epoch: the echo ack
+        // covers them, or the frame was made after the server had them
+        // and its line editor had settled, echoing (rmosh server).
+        let settled = self.late_acked >= a.required_ack
+            || (self.line_echo && self.screen_covers >= a.required_ack);
+        if !a.proven || a.epoch <= self.confirmed_epoch || !settled {
             return;
         }
         if row_shows_prompt(fb, a.row, a.col, &a.prompt) {

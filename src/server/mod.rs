@@ -9,6 +9,7 @@ pub mod cnum;
 pub mod command;
 pub mod getopt;
 pub mod launch;
+pub mod line_echo;
 pub mod lifecycle;
 pub mod locale;
 pub mod login;

@@ -32,6 +32,8 @@ use crate::sync::user_stream::{UserEvent, UserStream};
 use crate::terminal::keyboard::UserInputTranslator;
 use crate::transport::connection::{Connection, Side};
 use crate::transport::echo_ack::EchoAckTracker;
+
+use super::line_echo::{LineEcho, TtyState};
 use crate::transport::key::Base64Key;
 use crate::transport::sender::SERVER_SEND_MINDELAY;
 
@@ -133,6 +135,7 @@ struct Logic {
     utmp: UtmpState,
     network_errors: u32,
     pacing: EchoPacing,
+    line_echo: LineEcho,
 }
 
 /// Printable keystrokes written to the pty more than this long ago are no
@@ -247,6 +250,11 @@ impl EchoPacing {
         settled && sample()
     }
 
+    /// Whether output had settled at the last look at the echo mode.
+    fn settled(&self) -> bool {
+        !self.unsettled
+    }
+
     /// When the echo mode should be sampled again (output has not settled).
     fn wakeup(&self) -> Option<Instant> {
         self.unsettled
@@ -277,6 +285,24 @@ fn tty_cooked_echo(fd: i32) -> bool {
         t
     };
     cooked_echo_flags(t.c_iflag, t.c_oflag, t.c_lflag)
+}
+
+/// The pty's foreground process group and whether it is in raw mode
+/// without the kernel's echo (what a line editor sets up).
+fn tty_state(fd: i32) -> Option<TtyState> {
+    // SAFETY: termios is plain data, filled by tcgetattr before it is read;
+    // tcgetpgrp only reads the pty's foreground process group.
+    let (t, pgrp) = unsafe {
+        let mut t: libc::termios = std::mem::zeroed();
+        if libc::tcgetattr(fd, &mut t) != 0 {
+            return None;
+        }
+        (t, libc::tcgetpgrp(fd))
+    };
+    (pgrp > 0).then_some(TtyState {
+        pgrp,
+        raw_no_echo: t.c_lflag & (libc::ICANON | libc::ECHO) == 0,
+    })
 }
 
 /// The termios flags of [`tty_cooked_echo`].
@@ -343,6 +369,7 @@ async fn run(p: SessionParams) -> Option<OwnedFd> {
         utmp: UtmpState::default(),
         network_errors: 0,
         pacing: EchoPacing::default(),
+        line_echo: LineEcho::default(),
     };
     let mut dgram = ServerSocket::recv_buffer();
     let mut pty_buf = vec![0u8; PTY_READ_BUDGET];
@@ -400,9 +427,9 @@ async fn run(p: SessionParams) -> Option<OwnedFd> {
         }
         logic.user_input(now);
         if pty_bytes > 0 && !logic.conn.shutdown_in_progress() {
-            logic
-                .pacing
-                .output(pty_buf.get(..pty_bytes).unwrap_or_default(), now);
+            let output = pty_buf.get(..pty_bytes).unwrap_or_default();
+            logic.pacing.output(output, now);
+            logic.line_echo.output(output, now);
             let replies = logic
                 .conn
                 .current_state_mut()
@@ -672,6 +699,7 @@ impl Logic {
                         .application_cursor_keys();
                     self.translator.input(b, app_keys, &mut self.to_pty);
                     self.pacing.key_written(b, now);
+                    self.line_echo.key_written(b, now);
                 }
             }
         }
@@ -707,6 +735,11 @@ impl Logic {
             let fd = self.master_fd;
             let cooked = self.pacing.settled_cooked_echo(|| tty_cooked_echo(fd), now);
             self.conn.current_state_mut().set_cooked_echo(cooked);
+            let state = (self.pacing.settled() && self.line_echo.wants_sample())
+                .then(|| tty_state(fd))
+                .flatten();
+            let line = self.line_echo.report(state, now);
+            self.conn.current_state_mut().set_line_echo(line);
         }
         self.conn.set_send_delay(self.pacing.send_delay());
         self.conn

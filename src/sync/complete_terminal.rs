@@ -22,6 +22,9 @@ pub struct CompleteTerminal {
     /// The pty's settled cooked-echo state (rmosh extension; a stock server
     /// never sends it, so it stays false).
     cooked_echo: bool,
+    /// The server saw a raw-mode line editor echo typed keys (rmosh
+    /// extension; settled, see docs/prediction.md).
+    line_echo: bool,
 }
 
 impl PartialEq for CompleteTerminal {
@@ -30,6 +33,7 @@ impl PartialEq for CompleteTerminal {
     fn eq(&self, other: &Self) -> bool {
         self.echo_ack == other.echo_ack
             && self.cooked_echo == other.cooked_echo
+            && self.line_echo == other.line_echo
             && self.framebuffer() == other.framebuffer()
     }
 }
@@ -42,6 +46,7 @@ impl CompleteTerminal {
             emulator: Emulator::new(cols, rows),
             echo_ack: 0,
             cooked_echo: false,
+            line_echo: false,
         }
     }
 
@@ -52,6 +57,7 @@ impl CompleteTerminal {
             emulator: Emulator::new_extended(cols, rows),
             echo_ack: 0,
             cooked_echo: false,
+            line_echo: false,
         }
     }
 
@@ -97,6 +103,16 @@ impl CompleteTerminal {
         self.cooked_echo
     }
 
+    /// Whether the server said a raw-mode line editor echoes typed keys.
+    pub fn line_echo(&self) -> bool {
+        self.line_echo
+    }
+
+    /// Records the settled line-echo evidence (server side).
+    pub fn set_line_echo(&mut self, on: bool) {
+        self.line_echo = on;
+    }
+
     /// Records the pty's settled cooked-echo state (server side).
     pub fn set_cooked_echo(&mut self, on: bool) {
         self.cooked_echo = on;
@@ -114,10 +130,11 @@ impl State for CompleteTerminal {
                 ..Default::default()
             });
         }
-        if self.cooked_echo != base.cooked_echo {
+        if self.cooked_echo != base.cooked_echo || self.line_echo != base.line_echo {
             msg.instruction.push(HostInstruction {
                 tty_mode: Some(TtyMode {
                     cooked_echo: Some(self.cooked_echo),
+                    line_echo: self.line_echo.then_some(true),
                 }),
                 ..Default::default()
             });
@@ -177,6 +194,7 @@ impl State for CompleteTerminal {
                 self.echo_ack = n;
             } else if let Some(m) = inst.tty_mode {
                 self.cooked_echo = m.cooked_echo.unwrap_or(false);
+                self.line_echo = m.line_echo.unwrap_or(false);
             }
         }
         Ok(())
