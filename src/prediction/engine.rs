@@ -77,6 +77,8 @@ pub struct PredictionEngine<C> {
     cooked: CookedLines,
     /// The epoch a trusted Enter started, shown once a key is typed after it.
     trusted_epoch: Option<u64>,
+    /// The epoch the newest Enter typed in cooked-echo mode started.
+    enter_epoch: Option<u64>,
     /// Newest client state the server had received when it made the
     /// newest frame: the screen reflects every key up to it (once settled).
     screen_covers: u64,
@@ -116,6 +118,7 @@ impl<C: PredictCell> PredictionEngine<C> {
             unpredicted: Vec::new(),
             cooked: CookedLines::default(),
             trusted_epoch: None,
+            enter_epoch: None,
             screen_covers: 0,
             line_echo: false,
             in_flight: VecDeque::new(),
@@ -348,6 +351,7 @@ impl<C: PredictCell> PredictionEngine<C> {
                 {
                     self.confirmed_epoch = self.confirmed_epoch.max(e);
                 }
+                self.confirm_harmless_enter_epoch();
             }
             Key::CarriageReturn => {}
             _ => {
@@ -418,9 +422,23 @@ impl<C: PredictCell> PredictionEngine<C> {
                 if rmosh {
                     let row = self.cursor_pos().0;
                     self.cooked.enter(self.frame_sent + 1, row);
+                    self.enter_epoch = Some(self.prediction_epoch);
                 }
             }
             Key::Other => self.become_tentative(),
+        }
+    }
+
+    /// The epoch started by the newest Enter is shown once that Enter was
+    /// proven harmless in cooked-echo mode: nothing but the newline came of
+    /// it, so the line typed after it is the kernel's to echo (the user
+    /// waited for the program to read the line before typing on).
+    fn confirm_harmless_enter_epoch(&mut self) {
+        if let Some(e) = self.enter_epoch
+            && e == self.prediction_epoch
+            && self.cooked.newest_enter_harmless()
+        {
+            self.confirmed_epoch = self.confirmed_epoch.max(e);
         }
     }
 
@@ -849,10 +867,14 @@ impl<C: PredictCell> PredictionEngine<C> {
             self.in_flight.pop_front();
         }
 
-        if self.rmosh() && self.cooked.judge(fb, self.late_acked) {
-            // Enter had an effect beyond the newline: typing from now on
-            // starts a hidden epoch (what was shown is judged as usual).
-            self.become_tentative();
+        if self.rmosh() {
+            if self.cooked.judge(fb, self.late_acked) {
+                // Enter had an effect beyond the newline: typing from now on
+                // starts a hidden epoch (what was shown is judged as usual).
+                self.become_tentative();
+            } else {
+                self.confirm_harmless_enter_epoch();
+            }
         }
         let height = fb.height();
         self.rows.retain(|r| r.row < height);
@@ -1087,7 +1109,11 @@ mod tests {
         r.covers(2);
         r.frame(1);
         r.typed("x");
-        assert_eq!(r.shown().text(2), "$", "hidden until the Enter is echo-acked");
+        assert_eq!(
+            r.shown().text(2),
+            "$",
+            "hidden until the Enter is echo-acked"
+        );
         r.frame(2);
         assert_eq!(r.shown().text(2), "$ x", "shown at the proven prompt");
         assert_eq!(r.shown().text(1), "ran 1", "nothing drawn over the output");
@@ -1111,7 +1137,11 @@ mod tests {
         r.fb.type_str("f b");
         r.covers(2);
         r.frame(2);
-        assert_eq!(r.e.stats().hidden_mispredictions, 1, "b guessed at column 2");
+        assert_eq!(
+            r.e.stats().hidden_mispredictions,
+            1,
+            "b guessed at column 2"
+        );
         assert_eq!(r.shown().text(0), "$ f b", "c and d stay hidden");
         r.fb.type_str("cd");
         r.covers(4);
@@ -1775,10 +1805,11 @@ mod tests {
         r.fb.type_str("a");
         r.frame(1);
         r.typed("\r");
-        echo_newline(&mut r.fb);
-        r.frame(2);
         r.typed("b");
         assert_eq!(r.shown().text(3), "", "first Enter: hidden");
+        echo_newline(&mut r.fb);
+        r.frame(2);
+        assert_eq!(r.shown().text(3), "b", "the Enter proved harmless");
         r.fb.type_str("b");
         r.frame(3);
         r.typed("\r");
