@@ -338,6 +338,9 @@ def measure_lines(client, lines, prompt, rtt, first_delay, interval):
                     if nxt < len(sent) and ch == sent[nxt][1] and t >= sent[nxt][0]:
                         results[nxt] = t - sent[nxt][0]
                         nxt += 1
+        if os.environ.get("BENCH_SLOW"):
+            slow = [(j, round(1000 * results[j]) if j in results else None) for j in range(len(sent))]
+            print("line", line, [x for x in slow if x[1] is None or x[1] >= 5], file=sys.stderr)
         samples += [(results.get(j), sent[j][2]) for j in range(len(sent))]
     return samples
 

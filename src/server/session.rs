@@ -24,6 +24,7 @@ use crate::net::socket::BoundServer;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use super::lifecycle::{self, Decision, IDLE_WAKE_MS, Timeouts, Turn};
+use super::line_echo::{LineEcho, TtyState};
 use super::process::WindowSize;
 use super::pty;
 use super::utmp::UtmpState;
@@ -32,8 +33,6 @@ use crate::sync::user_stream::{UserEvent, UserStream};
 use crate::terminal::keyboard::UserInputTranslator;
 use crate::transport::connection::{Connection, Side};
 use crate::transport::echo_ack::EchoAckTracker;
-
-use super::line_echo::{LineEcho, TtyState};
 use crate::transport::key::Base64Key;
 use crate::transport::sender::SERVER_SEND_MINDELAY;
 
@@ -735,9 +734,11 @@ impl Logic {
             let fd = self.master_fd;
             let cooked = self.pacing.settled_cooked_echo(|| tty_cooked_echo(fd), now);
             self.conn.current_state_mut().set_cooked_echo(cooked);
-            let state = (self.pacing.settled() && self.line_echo.wants_sample())
-                .then(|| tty_state(fd))
-                .flatten();
+            let state = if self.pacing.settled() && self.line_echo.wants_sample() {
+                tty_state(fd)
+            } else {
+                None
+            };
             let line = self.line_echo.report(state, now);
             self.conn.current_state_mut().set_line_echo(line);
         }

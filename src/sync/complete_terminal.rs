@@ -206,6 +206,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn line_echo_travels_in_the_same_extension_and_is_left_out_when_false() {
+        let base = CompleteTerminal::new_server(80, 24);
+        let mut server = base.clone();
+        server.set_line_echo(true);
+        assert!(server != base, "a change of the evidence is a new state");
+        let d = server.diff_from(&base);
+        let mut client = CompleteTerminal::new(80, 24);
+        client.apply(&d).expect("apply");
+        assert!(client.line_echo() && !client.cooked_echo());
+        client.apply(&base.diff_from(&server)).expect("apply");
+        assert!(!client.line_echo());
+        // Only cooked_echo: the bytes are what they were before line_echo.
+        let mut cooked = base.clone();
+        cooked.set_cooked_echo(true);
+        assert_eq!(
+            cooked.diff_from(&base),
+            [0x0a, 0x05, 0xca, 0x3e, 0x02, 0x08, 0x01]
+        );
+    }
+
+    #[test]
     fn cooked_echo_travels_as_its_own_extension_instruction() {
         let base = CompleteTerminal::new_server(80, 24);
         let mut server = base.clone();
