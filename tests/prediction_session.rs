@@ -134,10 +134,6 @@ struct App {
 }
 
 impl App {
-    fn new() -> Self {
-        Self::of(Kind::Bash)
-    }
-
     fn of(kind: Kind) -> Self {
         Self {
             kind,
@@ -783,10 +779,7 @@ fn run_with(
         let mut render = false;
 
         // The user types.
-        loop {
-            let Some(p) = presses.get(next_press) else {
-                break;
-            };
+        while let Some(p) = presses.get(next_press) {
             let due = match schedule {
                 Schedule::Fixed => Some(p.at),
                 Schedule::Reactive {
