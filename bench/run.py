@@ -269,6 +269,118 @@ def case_latency_shell(impl, cfg):
     return out
 
 
+MATRIX_APPS = {
+    # name: (command, server env, prompt that shows the line was taken or None)
+    "bash": (["bash", "--norc", "--noprofile", "-i"], dict(SHELL_ENV, INPUTRC="/dev/null"), PROMPT),
+    "python3": (["python3", "-q"], {}, b">>> "),
+    "cat": (["sh", "-c", "printf 'RE''ADY\\n'; exec cat >/dev/null"], {}, None),
+}
+MATRIX_LINKS = {
+    "100ms RTT": (["--delay", "50"], 0.1),
+    "250ms RTT 5% loss": (["--delay", "125", "--loss", "5"], 0.25),
+}
+
+
+def matrix_lines(app, n_lines, line_len, seed):
+    """Lines that print nothing but the next prompt: bash comments, Python
+    assignments, plain text for cat (which writes to /dev/null)."""
+    import random
+
+    rnd = random.Random(seed)
+    letters = "abcdefghijklmnopqrstuvwxyz0123456789"
+    lines = []
+    for i in range(n_lines):
+        body = "".join(rnd.choice(letters) for _ in range(line_len))
+        if app == "bash":
+            body = "#" + body[1:]
+        elif app == "python3":
+            body = "v" + str(i) + "=" + str(rnd.randrange(10**6))
+        lines.append(body.encode())
+    return lines
+
+
+def measure_lines(client, lines, prompt, rtt, first_delay, interval):
+    """Types each line `first_delay` s after the previous Enter's answer
+    (the prompt; for cat one RTT after Enter) shows, keys `interval` apart,
+    matching each echo to its key in order. Returns [(latency_s or None,
+    index_in_line)]."""
+    samples = []
+    for line in lines:
+        ready = None
+        if prompt is not None:
+            # The answer to the previous Enter (or the first prompt).
+            ready = client.wait_for(prompt, 10, since=client.prompt_since)
+        if ready is None:
+            ready = client.enter_at + rtt if client.enter_at else time.monotonic()
+        while time.monotonic() < ready + first_delay:
+            client.pump(max(0.0, min(0.01, ready + first_delay - time.monotonic())))
+        sent = []
+        nxt = 0
+        t_next = time.monotonic()
+        results = {}
+        for i, k in enumerate(line + b"\r"):
+            while time.monotonic() < t_next:
+                for t, txt in client.pump(max(0.0, min(0.01, t_next - time.monotonic()))):
+                    for ch in txt:
+                        if nxt < len(sent) and ch == sent[nxt][1] and t >= sent[nxt][0]:
+                            results[nxt] = t - sent[nxt][0]
+                            nxt += 1
+            if k == ord("\r"):
+                client.prompt_since = len(client.text)
+                client.enter_at = client.write(b"\r")
+            else:
+                sent.append((client.write(bytes([k])), k, i))
+            t_next += interval
+        end = time.monotonic() + 2.0
+        while nxt < len(sent) and time.monotonic() < end:
+            for t, txt in client.pump(0.02):
+                for ch in txt:
+                    if nxt < len(sent) and ch == sent[nxt][1] and t >= sent[nxt][0]:
+                        results[nxt] = t - sent[nxt][0]
+                        nxt += 1
+        if os.environ.get("BENCH_SLOW"):
+            slow = [(j, round(1000 * results[j]) if j in results else None) for j in range(len(sent))]
+            print("line", line, [x for x in slow if x[1] is None or x[1] >= 5], file=sys.stderr)
+        samples += [(results.get(j), sent[j][2]) for j in range(len(sent))]
+    return samples
+
+
+def case_latency_matrix(impl, cfg):
+    """Issue #21's typing matrix: app x link x first-key delay x speed,
+    adaptive mode, the line typed once the previous answer shows."""
+    out = {}
+    for app in cfg.matrix_apps:
+        command, env, prompt = MATRIX_APPS[app]
+        for link in cfg.matrix_links:
+            args, rtt = MATRIX_LINKS[link]
+            for delay in cfg.matrix_delays:
+                for rate in cfg.matrix_rates:
+                    s = Session(
+                        impl,
+                        command,
+                        relay_bin=cfg.relay,
+                        relay_args=args + ["--seed", "7"],
+                        client_env={"MOSH_PREDICTION_DISPLAY": "adaptive"},
+                        server_env=env,
+                    )
+                    try:
+                        first = prompt or b"READY"
+                        if s.client.wait_for(first, 15) is None:
+                            raise RuntimeError(f"{impl.name}: {app} did not start")
+                        s.client.prompt_since = 0
+                        s.client.enter_at = None
+                        lines = matrix_lines(app, cfg.matrix_lines, cfg.line_len_matrix, 7)
+                        samples = measure_lines(s.client, lines, prompt, rtt, delay, 1.0 / rate)
+                    finally:
+                        s.close()
+                    label = f"matrix {app}, {link}, first key {delay}s, {rate} keys/s:"
+                    summary = latency_summary(samples, label)
+                    out[f"{label} % under 5 ms"] = summary[f"{label} % under 5 ms"]
+                    out[f"{label} first 8 keys % under 5 ms"] = summary[f"{label} first 8 keys % under 5 ms"]
+                    out[f"{label} median (ms)"] = summary[f"{label} median (ms)"]
+    return out
+
+
 def case_startup(impl, cfg):
     times = []
     for _ in range(cfg.reps_startup):
@@ -383,6 +495,7 @@ CASES = {
     "bulk-cat": lambda impl, cfg: case_bulk(impl, cfg, "cat 20 MB file", b"cat " + cfg.text_file.encode()),
     "latency": case_latency,
     "latency-shell": case_latency_shell,
+    "latency-matrix": case_latency_matrix,
     "startup": case_startup,
     "idle": case_idle,
     "roaming": case_roaming,
@@ -451,6 +564,8 @@ def main():
     ap.add_argument("--rmosh", help="rmosh binary (default: target/release/rmosh)")
     ap.add_argument("--relay", help="rmosh-relay binary (default: target/release/rmosh-relay)")
     ap.add_argument("--sessions", type=int, help="number of idle sessions for the scale case (default 200, quick 20)")
+    ap.add_argument("--matrix", default="", help="latency-matrix cells as app/link/delay/rate filters, e.g. "
+                    "'bash,cat/250/0.05,0.6/7,12' (default: every cell; quick: 0.05 and 0.6 s at 12 keys/s)")
     ap.add_argument("--out", default=os.path.join(REPO, "bench", "out"), help="output folder")
     args = ap.parse_args()
     args.impls = [x.strip() for x in args.impls.split(",") if x.strip()]
@@ -480,6 +595,22 @@ def main():
         sessions=args.sessions or (20 if q else 200),
         scale_seconds=10 if q else 60,
     )
+    cfg.matrix_apps = list(MATRIX_APPS)
+    cfg.matrix_links = list(MATRIX_LINKS)
+    cfg.matrix_delays = [0.05, 0.6] if q else [0.05, 0.2, 0.6]
+    cfg.matrix_rates = [12] if q else [7, 12]
+    cfg.matrix_lines = 4 if q else 8
+    cfg.line_len_matrix = 12 if q else 20
+    if args.matrix:
+        parts = (args.matrix.split("/") + ["", "", "", ""])[:4]
+        if parts[0]:
+            cfg.matrix_apps = parts[0].split(",")
+        if parts[1]:
+            cfg.matrix_links = [k for k in MATRIX_LINKS if any(k.startswith(p) for p in parts[1].split(","))]
+        if parts[2]:
+            cfg.matrix_delays = [float(x) for x in parts[2].split(",")]
+        if parts[3]:
+            cfg.matrix_rates = [int(x) for x in parts[3].split(",")]
     tmp = tempfile.mkdtemp(prefix="rmosh-bench-")
     cfg.text_file = os.path.join(tmp, "text-20MB.txt")
     results = {i.name: {} for i in impls}

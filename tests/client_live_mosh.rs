@@ -24,3 +24,8 @@ fn outage_shows_notification_bar_against_mosh_server() {
 fn title_prefix_and_sigterm_against_mosh_server() {
     client_scenarios::title_prefix_then_sigterm(Impl::Mosh);
 }
+
+#[test]
+fn secrets_are_never_drawn_against_mosh_server() {
+    client_scenarios::secrets_never_drawn(Impl::Mosh);
+}

@@ -36,9 +36,19 @@ impl Predictor {
         self.engine.set_frame_acked(n);
     }
 
+    /// Newest client state the server had when it made the newest frame.
+    pub fn set_screen_covers(&mut self, n: u64) {
+        self.engine.set_screen_covers(n);
+    }
+
     /// The server's echo ack.
     pub fn set_echo_ack(&mut self, n: u64) {
         self.engine.set_echo_ack(n);
+    }
+
+    /// The server's report that a raw-mode line editor echoes typed keys.
+    pub fn set_line_echo(&mut self, on: bool) {
+        self.engine.set_line_echo(on);
     }
 
     /// The server's report that its pty is in cooked-echo mode.

@@ -516,6 +516,7 @@ impl Session {
 
     fn network_input(&mut self, bytes: &[u8], from: SocketAddr) {
         let now = Instant::now();
+        let screen_before = self.conn.remote_state_num();
         // Bad datagrams are dropped, as Mosh does; a verbose run says why.
         if let Err(e) = self.conn.handle_datagram(now, from, bytes)
             && self.config.verbose > 0
@@ -527,12 +528,19 @@ impl Session {
         let acked = self.conn.last_roundtrip_success().map_or(0, |t| self.ms(t));
         self.notifications.server_acked(acked);
         self.prediction.set_frame_acked(self.conn.acked_state_num());
+        if self.conn.remote_state_num() != screen_before {
+            // The new frame came with this acknowledgement.
+            self.prediction
+                .set_screen_covers(self.conn.acked_state_num());
+        }
         self.prediction
             .set_send_interval(u64::try_from(self.conn.send_interval().as_millis()).unwrap_or(250));
         self.prediction
             .set_echo_ack(self.conn.remote_state().echo_ack());
         self.prediction
             .set_cooked_echo(self.conn.remote_state().cooked_echo());
+        self.prediction
+            .set_line_echo(self.conn.remote_state().line_echo());
     }
 
     /// Handles one read from the tty; `Ok(true)` means leave now.

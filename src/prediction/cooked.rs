@@ -36,6 +36,10 @@ pub struct CookedLines {
     cooked: bool,
     /// An Enter in this stretch was proven harmless.
     proven: bool,
+    /// Client state of the newest Enter typed in cooked-echo mode.
+    newest_enter: u64,
+    /// Client state of the newest Enter proven harmless.
+    harmless_enter: u64,
     checks: Vec<EnterCheck>,
 }
 
@@ -61,10 +65,18 @@ impl CookedLines {
         self.cooked && self.proven
     }
 
+    /// Whether the newest Enter itself was proven harmless and the pty is
+    /// still in cooked-echo mode: the line after it is the kernel's to echo.
+    pub fn newest_enter_harmless(&self) -> bool {
+        self.cooked && self.newest_enter > 0 && self.harmless_enter == self.newest_enter
+    }
+
     /// Drops all evidence (a key other than a printable one or Enter, a
     /// reset, a misprediction).
     pub fn forget(&mut self) {
         self.proven = false;
+        self.newest_enter = 0;
+        self.harmless_enter = 0;
         self.checks.clear();
     }
 
@@ -78,6 +90,7 @@ impl CookedLines {
         if self.checks.len() >= MAX_CHECKS {
             self.checks.remove(0);
         }
+        self.newest_enter = frame;
         self.checks.push(EnterCheck {
             frame,
             row,
@@ -100,9 +113,11 @@ impl CookedLines {
                 break;
             }
             let ok = self.cooked && only_typing_after_newline(fb, c.row, &c.typed);
+            let frame = c.frame;
             self.checks.remove(0);
             if ok {
                 self.proven = true;
+                self.harmless_enter = frame;
             } else {
                 self.forget();
                 return true;
@@ -156,6 +171,23 @@ mod tests {
         // The server already echoed "a" typed after the Enter.
         c.judge(&grid(&["xyz", "a"], (1, 1)), 3);
         assert!(c.enter_trusted());
+    }
+
+    #[test]
+    fn the_newest_enter_proven_harmless_vouches_for_its_own_line() {
+        let mut c = CookedLines::default();
+        c.set_cooked(true);
+        c.enter(3, 1);
+        assert!(!c.newest_enter_harmless());
+        c.judge(&grid(&["xyz"], (1, 0)), 3);
+        assert!(c.newest_enter_harmless());
+        c.enter(5, 2);
+        assert!(
+            !c.newest_enter_harmless(),
+            "a newer Enter awaits its verdict"
+        );
+        c.judge(&grid(&["xyz", "", "Pass: "], (2, 6)), 5);
+        assert!(!c.newest_enter_harmless());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The prediction engine (§9): guesses the echo of each keystroke, shows the
 //! guesses over the server's screen, and judges them against each new frame.
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use super::conditional::{CursorMove, OverlayRow, Validity};
@@ -18,6 +19,8 @@ pub const PASTE_BYTES: usize = 100;
 pub const WAKE_INTERVAL: Duration = Duration::from_millis(50);
 /// `send_interval` before the transport reports one (ms).
 pub const INITIAL_SEND_INTERVAL: u64 = 250;
+/// Most keys remembered as not yet reflected by the server's screen.
+const IN_FLIGHT_KEYS: usize = 256;
 
 /// Counters for tests and benchmarks.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -74,6 +77,17 @@ pub struct PredictionEngine<C> {
     cooked: CookedLines,
     /// The epoch a trusted Enter started, shown once a key is typed after it.
     trusted_epoch: Option<u64>,
+    /// The epoch the newest Enter typed in cooked-echo mode started.
+    enter_epoch: Option<u64>,
+    /// Newest client state the server had received when it made the
+    /// newest frame: the screen reflects every key up to it (once settled).
+    screen_covers: u64,
+    /// The server's settled report that a raw-mode line editor echoes
+    /// typed keys (rmosh's `tty_mode` extension).
+    line_echo: bool,
+    /// Keys the newest frame does not reflect yet, with their client
+    /// state, oldest first (replayed after a hidden misprediction).
+    in_flight: VecDeque<(u64, Key)>,
     stats: PredictionStats,
 }
 
@@ -104,6 +118,10 @@ impl<C: PredictCell> PredictionEngine<C> {
             unpredicted: Vec::new(),
             cooked: CookedLines::default(),
             trusted_epoch: None,
+            enter_epoch: None,
+            screen_covers: 0,
+            line_echo: false,
+            in_flight: VecDeque::new(),
             stats: PredictionStats::default(),
         }
     }
@@ -128,9 +146,22 @@ impl<C: PredictCell> PredictionEngine<C> {
         self.frame_acked = n;
     }
 
+    /// The newest frame was made once the server had received client
+    /// state `n` (the acknowledgement that arrived with it).
+    pub fn set_screen_covers(&mut self, n: u64) {
+        self.screen_covers = n;
+    }
+
     /// Newest client state number acknowledged as acted upon (§6.3 echo ack).
     pub fn set_echo_ack(&mut self, n: u64) {
         self.late_acked = n;
+    }
+
+    /// The server's settled report that a raw-mode line editor echoes
+    /// typed keys one for one (rmosh's `tty_mode` extension; always false
+    /// from a stock server).
+    pub fn set_line_echo(&mut self, on: bool) {
+        self.line_echo = on;
     }
 
     /// The server's report that its pty is in settled cooked-echo mode
@@ -250,6 +281,7 @@ impl<C: PredictCell> PredictionEngine<C> {
         if bytes.len() > PASTE_BYTES {
             self.reset();
             self.parser.reset();
+            self.note_in_flight(Key::Other);
             self.last_input_frame = self.frame_sent + 1;
             self.mark_unpredicted(self.frame_sent + 1);
             return;
@@ -264,6 +296,7 @@ impl<C: PredictCell> PredictionEngine<C> {
                     self.prediction_epoch = self.confirmed_epoch;
                 }
                 let epoch = self.prediction_epoch;
+                self.note_in_flight(key);
                 self.key(key, fb, now);
                 if key == Key::CarriageReturn {
                     // Enter's cursor move is predicted and typing after it
@@ -284,8 +317,17 @@ impl<C: PredictCell> PredictionEngine<C> {
             // insert mode at once) even though the key is not complete here.
             self.become_tentative();
             self.mark_unpredicted(self.frame_sent + 1);
+            self.note_in_flight(Key::Other);
             self.last_input_frame = self.frame_sent + 1;
         }
+    }
+
+    /// Remembers a key sent in the next client state until a frame reflects it.
+    fn note_in_flight(&mut self, key: Key) {
+        if self.in_flight.len() >= IN_FLIGHT_KEYS {
+            self.in_flight.pop_front();
+        }
+        self.in_flight.push_back((self.frame_sent + 1, key));
     }
 
     fn key<S: PredictScreen<Cell = C>>(&mut self, key: Key, fb: &S, now: Instant) {
@@ -309,6 +351,7 @@ impl<C: PredictCell> PredictionEngine<C> {
                 {
                     self.confirmed_epoch = self.confirmed_epoch.max(e);
                 }
+                self.confirm_harmless_enter_epoch();
             }
             Key::CarriageReturn => {}
             _ => {
@@ -379,9 +422,23 @@ impl<C: PredictCell> PredictionEngine<C> {
                 if rmosh {
                     let row = self.cursor_pos().0;
                     self.cooked.enter(self.frame_sent + 1, row);
+                    self.enter_epoch = Some(self.prediction_epoch);
                 }
             }
             Key::Other => self.become_tentative(),
+        }
+    }
+
+    /// The epoch started by the newest Enter is shown once that Enter was
+    /// proven harmless in cooked-echo mode: nothing but the newline came of
+    /// it, so the line typed after it is the kernel's to echo (the user
+    /// waited for the program to read the line before typing on).
+    fn confirm_harmless_enter_epoch(&mut self) {
+        if let Some(e) = self.enter_epoch
+            && e == self.prediction_epoch
+            && self.cooked.newest_enter_harmless()
+        {
+            self.confirmed_epoch = self.confirmed_epoch.max(e);
         }
     }
 
@@ -398,24 +455,31 @@ impl<C: PredictCell> PredictionEngine<C> {
         let Some(prompt) = prompt_at(fb) else {
             return;
         };
-        if self.late_acked >= self.last_input_frame {
-            // Every key is echo-acked: cursor guesses still waiting (a
+        if self.late_acked >= self.last_input_frame
+            || (self.last_key_cr && self.screen_covers >= self.last_input_frame)
+        {
+            // Every key is echo-acked, or the frame already reflects the
+            // Enter that was the last key: cursor guesses still waiting (a
             // re-anchor after a discarded epoch) describe an older screen.
             self.cursors.clear();
         }
         match self.cursors.last_mut() {
             None => {}
             Some(c) if (c.row, c.col) == (row, col) => {}
-            // Enter was typed and a prompt already shows on the row Enter
-            // moves to: type after that prompt, not at column 0.
+            // Enter was typed and the server's screen already shows a
+            // prompt where Enter moves to, or anywhere once the frame is
+            // known to reflect the Enter (the command printed lines): type
+            // after that prompt, not at column 0 of the row below.
             Some(c)
                 if self.last_key_cr
-                    && c.row == row
                     && c.col == 0
-                    && c.timing.tentative_until_epoch == epoch =>
+                    && c.timing.tentative_until_epoch == epoch
+                    && (c.row == row || self.screen_covers >= c.timing.expiration_frame) =>
             {
+                let guessed_row = c.row;
+                c.row = row;
                 c.col = col;
-                if let Some(r) = self.rows.iter_mut().find(|r| r.row == row) {
+                if let Some(r) = self.rows.iter_mut().find(|r| r.row == guessed_row) {
                     for cell in &mut r.cells {
                         if cell.timing.tentative_until_epoch == epoch {
                             cell.reset();
@@ -442,7 +506,12 @@ impl<C: PredictCell> PredictionEngine<C> {
     /// key typed before it and still shows the proven prompt.
     fn confirm_anchor_if_settled<S: PredictScreen<Cell = C>>(&mut self, fb: &S) {
         let Some(a) = &self.anchor else { return };
-        if !a.proven || a.epoch <= self.confirmed_epoch || self.late_acked < a.required_ack {
+        // The screen reflects every key before the epoch: the echo ack
+        // covers them, or the frame was made after the server had them
+        // and its line editor had settled, echoing (rmosh server).
+        let settled = self.late_acked >= a.required_ack
+            || (self.line_echo && self.screen_covers >= a.required_ack);
+        if !a.proven || a.epoch <= self.confirmed_epoch || !settled {
             return;
         }
         if row_shows_prompt(fb, a.row, a.col, &a.prompt) {
@@ -718,7 +787,7 @@ impl<C: PredictCell> PredictionEngine<C> {
 
     /// Discards the tentative predictions of `epoch` and later, and
     /// re-anchors the cursor prediction at the server's cursor.
-    fn kill_epoch<S: PredictScreen<Cell = C>>(&mut self, epoch: u64, fb: &S) {
+    fn kill_epoch<S: PredictScreen<Cell = C>>(&mut self, epoch: u64, fb: &S, now: Instant) {
         let keep_below = epoch.saturating_sub(1);
         self.mark_unpredicted(self.last_input_frame);
         self.cursors.retain(|c| !c.timing.tentative(keep_below));
@@ -740,6 +809,41 @@ impl<C: PredictCell> PredictionEngine<C> {
             self.anchor = None;
         }
         self.become_tentative();
+        if self.rmosh() {
+            self.replay_in_flight(fb, now);
+        }
+    }
+
+    /// After a hidden misprediction the cursor is re-anchored at the
+    /// server's cursor, which lacks the keys still in flight: predictions
+    /// made from there land short, are judged wrong and kill the next
+    /// epoch too, for as long as the user keeps typing (issue #21). When
+    /// every key the frame does not reflect is a plain printable one, their
+    /// echo is predicted again on the newest screen, from where they land.
+    fn replay_in_flight<S: PredictScreen<Cell = C>>(&mut self, fb: &S, now: Instant) {
+        let covered = self.screen_covers;
+        let keys: Vec<(u64, char)> = self
+            .in_flight
+            .iter()
+            .filter(|(f, _)| *f > covered)
+            .map_while(|&(f, k)| match k {
+                Key::Print(ch) if is_narrow(ch) => Some((f, ch)),
+                _ => None,
+            })
+            .collect();
+        let newer = self.in_flight.iter().filter(|(f, _)| *f > covered).count();
+        if keys.is_empty() || keys.len() != newer {
+            return;
+        }
+        // Every key after `covered` has its effect predicted again.
+        self.unpredicted_frame = self.unpredicted_frame.min(covered);
+        self.unpredicted.retain(|&u| u <= covered);
+        let frame_sent = self.frame_sent;
+        for (frame, ch) in keys {
+            self.frame_sent = frame - 1;
+            self.print(ch, fb, now);
+        }
+        self.frame_sent = frame_sent;
     }
 
     /// Judges the predictions against the newest server frame (call before
@@ -755,11 +859,22 @@ impl<C: PredictCell> PredictionEngine<C> {
         }
         let active = self.active();
         self.triggers.update(self.send_interval, active);
+        while self
+            .in_flight
+            .front()
+            .is_some_and(|&(f, _)| f <= self.screen_covers)
+        {
+            self.in_flight.pop_front();
+        }
 
-        if self.rmosh() && self.cooked.judge(fb, self.late_acked) {
-            // Enter had an effect beyond the newline: typing from now on
-            // starts a hidden epoch (what was shown is judged as usual).
-            self.become_tentative();
+        if self.rmosh() {
+            if self.cooked.judge(fb, self.late_acked) {
+                // Enter had an effect beyond the newline: typing from now on
+                // starts a hidden epoch (what was shown is judged as usual).
+                self.become_tentative();
+            } else {
+                self.confirm_harmless_enter_epoch();
+            }
         }
         let height = fb.height();
         self.rows.retain(|r| r.row < height);
@@ -791,7 +906,7 @@ impl<C: PredictCell> PredictionEngine<C> {
                             if experimental {
                                 self.rows[ri].cells[ci].reset();
                             } else {
-                                self.kill_epoch(timing.tentative_until_epoch, fb);
+                                self.kill_epoch(timing.tentative_until_epoch, fb, now);
                             }
                         } else {
                             if self.displaying() {
@@ -952,6 +1067,11 @@ mod tests {
             self.e.cull(&self.fb, self.now);
         }
 
+        /// The next frame is made once the server has client state `n`.
+        fn covers(&mut self, n: u64) {
+            self.e.set_screen_covers(n);
+        }
+
         fn shown(&self) -> Grid {
             let mut g = self.fb.clone();
             self.e.apply(&mut g);
@@ -965,6 +1085,70 @@ mod tests {
 
     fn mosh() -> Rig {
         Rig::new(DisplayPreference::Always, Policy::MoshCompatible)
+    }
+
+    /// Issue #21, first cause: Enter's echo ack arrives after the new
+    /// prompt. A key typed in that gap was predicted where Enter's cursor
+    /// guess put it (column 0 of the row below), while the command's output
+    /// had moved the prompt further down: a certain hidden misprediction,
+    /// and the line stayed hidden until its first echo.
+    #[test]
+    fn first_key_after_enter_lands_after_the_new_prompt_below_the_output() {
+        let mut r = rig();
+        r.typed("l");
+        r.fb.type_str("l");
+        r.covers(1);
+        r.frame(1);
+        r.typed("\r");
+        // The server ran the command: a line of output, then the prompt;
+        // the frame reflects the Enter but the echo ack does not cover it.
+        r.fb.cursor = (1, 0);
+        r.fb.type_str("ran 1");
+        r.fb.cursor = (2, 0);
+        r.fb.type_str("$ ");
+        r.covers(2);
+        r.frame(1);
+        r.typed("x");
+        assert_eq!(
+            r.shown().text(2),
+            "$",
+            "hidden until the Enter is echo-acked"
+        );
+        r.frame(2);
+        assert_eq!(r.shown().text(2), "$ x", "shown at the proven prompt");
+        assert_eq!(r.shown().text(1), "ran 1", "nothing drawn over the output");
+        r.typed("y");
+        assert_eq!(r.shown().text(2), "$ xy");
+        assert_eq!(r.e.stats().hidden_mispredictions, 0);
+    }
+
+    /// Issue #21, second cause: after a hidden misprediction the cursor was
+    /// re-anchored at the server's cursor, which lacks the keys still in
+    /// flight; every later guess landed short, was judged wrong and killed
+    /// the next epoch, for as long as the user kept typing.
+    #[test]
+    fn a_hidden_misprediction_replays_the_keys_still_in_flight() {
+        let mut r = rig();
+        r.typed("\t");
+        r.typed("b");
+        r.typed("c");
+        r.typed("d");
+        // Tab completed "f ", then "b" was echoed after it.
+        r.fb.type_str("f b");
+        r.covers(2);
+        r.frame(2);
+        assert_eq!(
+            r.e.stats().hidden_mispredictions,
+            1,
+            "b guessed at column 2"
+        );
+        assert_eq!(r.shown().text(0), "$ f b", "c and d stay hidden");
+        r.fb.type_str("cd");
+        r.covers(4);
+        r.frame(4);
+        r.typed("e");
+        assert_eq!(r.shown().text(0), "$ f bcde", "trusted again at once");
+        assert_eq!(r.e.stats().hidden_mispredictions, 1);
     }
 
     #[test]
@@ -1621,10 +1805,11 @@ mod tests {
         r.fb.type_str("a");
         r.frame(1);
         r.typed("\r");
-        echo_newline(&mut r.fb);
-        r.frame(2);
         r.typed("b");
         assert_eq!(r.shown().text(3), "", "first Enter: hidden");
+        echo_newline(&mut r.fb);
+        r.frame(2);
+        assert_eq!(r.shown().text(3), "b", "the Enter proved harmless");
         r.fb.type_str("b");
         r.frame(3);
         r.typed("\r");

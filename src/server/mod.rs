@@ -10,6 +10,7 @@ pub mod command;
 pub mod getopt;
 pub mod launch;
 pub mod lifecycle;
+pub mod line_echo;
 pub mod locale;
 pub mod login;
 pub mod passwd;

@@ -24,6 +24,7 @@ use crate::net::socket::BoundServer;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use super::lifecycle::{self, Decision, IDLE_WAKE_MS, Timeouts, Turn};
+use super::line_echo::{LineEcho, TtyState};
 use super::process::WindowSize;
 use super::pty;
 use super::utmp::UtmpState;
@@ -136,6 +137,7 @@ struct Logic {
     /// The extensions the client announced and this build supports
     /// (docs/extensions.md); none for a stock client.
     client_caps: Capabilities,
+    line_echo: LineEcho,
 }
 
 /// Printable keystrokes written to the pty more than this long ago are no
@@ -250,6 +252,11 @@ impl EchoPacing {
         settled && sample()
     }
 
+    /// Whether output had settled at the last look at the echo mode.
+    fn settled(&self) -> bool {
+        !self.unsettled
+    }
+
     /// When the echo mode should be sampled again (output has not settled).
     fn wakeup(&self) -> Option<Instant> {
         self.unsettled
@@ -280,6 +287,24 @@ fn tty_cooked_echo(fd: i32) -> bool {
         t
     };
     cooked_echo_flags(t.c_iflag, t.c_oflag, t.c_lflag)
+}
+
+/// The pty's foreground process group and whether it is in raw mode
+/// without the kernel's echo (what a line editor sets up).
+fn tty_state(fd: i32) -> Option<TtyState> {
+    // SAFETY: termios is plain data, filled by tcgetattr before it is read;
+    // tcgetpgrp only reads the pty's foreground process group.
+    let (t, pgrp) = unsafe {
+        let mut t: libc::termios = std::mem::zeroed();
+        if libc::tcgetattr(fd, &mut t) != 0 {
+            return None;
+        }
+        (t, libc::tcgetpgrp(fd))
+    };
+    (pgrp > 0).then_some(TtyState {
+        pgrp,
+        raw_no_echo: t.c_lflag & (libc::ICANON | libc::ECHO) == 0,
+    })
 }
 
 /// The termios flags of [`tty_cooked_echo`].
@@ -347,6 +372,7 @@ async fn run(p: SessionParams) -> Option<OwnedFd> {
         network_errors: 0,
         pacing: EchoPacing::default(),
         client_caps: Capabilities::NONE,
+        line_echo: LineEcho::default(),
     };
     let mut dgram = ServerSocket::recv_buffer();
     let mut pty_buf = vec![0u8; PTY_READ_BUDGET];
@@ -407,9 +433,9 @@ async fn run(p: SessionParams) -> Option<OwnedFd> {
         }
         logic.user_input(now);
         if pty_bytes > 0 && !logic.conn.shutdown_in_progress() {
-            logic
-                .pacing
-                .output(pty_buf.get(..pty_bytes).unwrap_or_default(), now);
+            let output = pty_buf.get(..pty_bytes).unwrap_or_default();
+            logic.pacing.output(output, now);
+            logic.line_echo.output(output, now);
             let replies = logic
                 .conn
                 .current_state_mut()
@@ -692,6 +718,7 @@ impl Logic {
                         .application_cursor_keys();
                     self.translator.input(b, app_keys, &mut self.to_pty);
                     self.pacing.key_written(b, now);
+                    self.line_echo.key_written(b, now);
                 }
             }
         }
@@ -727,6 +754,13 @@ impl Logic {
             let fd = self.master_fd;
             let cooked = self.pacing.settled_cooked_echo(|| tty_cooked_echo(fd), now);
             self.conn.current_state_mut().set_cooked_echo(cooked);
+            let state = if self.pacing.settled() && self.line_echo.wants_sample() {
+                tty_state(fd)
+            } else {
+                None
+            };
+            let line = self.line_echo.report(state, now);
+            self.conn.current_state_mut().set_line_echo(line);
         }
         self.conn.set_send_delay(self.pacing.send_delay());
         self.conn

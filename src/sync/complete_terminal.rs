@@ -42,6 +42,9 @@ struct Fields {
     /// The server's capability announcement (rmosh extension; only ever set
     /// once the client announced itself).
     hello: Option<PeerHello>,
+    /// The server saw a raw-mode line editor echo typed keys (rmosh
+    /// extension; settled, see docs/prediction.md).
+    line_echo: bool,
 }
 
 impl PartialEq for CompleteTerminal {
@@ -114,6 +117,16 @@ impl CompleteTerminal {
         self.fields.cooked_echo
     }
 
+    /// Whether the server said a raw-mode line editor echoes typed keys.
+    pub fn line_echo(&self) -> bool {
+        self.fields.line_echo
+    }
+
+    /// Records the settled line-echo evidence (server side).
+    pub fn set_line_echo(&mut self, on: bool) {
+        self.fields.line_echo = on;
+    }
+
     /// Records the pty's settled cooked-echo state (server side).
     pub fn set_cooked_echo(&mut self, on: bool) {
         self.fields.cooked_echo = on;
@@ -150,10 +163,11 @@ impl State for CompleteTerminal {
                 ..Default::default()
             });
         }
-        if f.cooked_echo != b.cooked_echo {
+        if f.cooked_echo != b.cooked_echo || f.line_echo != b.line_echo {
             msg.instruction.push(HostInstruction {
                 tty_mode: Some(TtyMode {
                     cooked_echo: Some(f.cooked_echo),
+                    line_echo: f.line_echo.then_some(true),
                 }),
                 ..Default::default()
             });
@@ -220,6 +234,7 @@ impl State for CompleteTerminal {
                 self.fields.echo_ack = n;
             } else if let Some(m) = inst.tty_mode {
                 self.fields.cooked_echo = m.cooked_echo.unwrap_or(false);
+                self.fields.line_echo = m.line_echo.unwrap_or(false);
             } else if let Some(h) = inst.hello {
                 self.fields.hello = Some(PeerHello::from_wire(&h));
             }
@@ -282,6 +297,27 @@ mod tests {
         let big = CompleteTerminal::new(2000, 2000).held_bytes();
         assert!(small >= 80 * 24 * size_of::<Cell>());
         assert!(big >= 2000 * 2000 * size_of::<Cell>() && big > 1000 * small);
+    }
+
+    #[test]
+    fn line_echo_travels_in_the_same_extension_and_is_left_out_when_false() {
+        let base = CompleteTerminal::new_server(80, 24);
+        let mut server = base.clone();
+        server.set_line_echo(true);
+        assert!(server != base, "a change of the evidence is a new state");
+        let d = server.diff_from(&base);
+        let mut client = CompleteTerminal::new(80, 24);
+        client.apply(&d).expect("apply");
+        assert!(client.line_echo() && !client.cooked_echo());
+        client.apply(&base.diff_from(&server)).expect("apply");
+        assert!(!client.line_echo());
+        // Only cooked_echo: the bytes are what they were before line_echo.
+        let mut cooked = base.clone();
+        cooked.set_cooked_echo(true);
+        assert_eq!(
+            cooked.diff_from(&base),
+            [0x0a, 0x05, 0xca, 0x3e, 0x02, 0x08, 0x01]
+        );
     }
 
     #[test]

@@ -127,6 +127,10 @@ pub struct TtyMode {
     /// last few ms that was not the echo of a keystroke).
     #[prost(bool, optional, tag = "1")]
     pub cooked_echo: Option<bool>,
+    /// A raw-mode line editor echoes typed keys one for one, settled
+    /// (see docs/prediction.md).
+    #[prost(bool, optional, tag = "2")]
+    pub line_echo: Option<bool>,
 }
 
 /// `HostBuffers.HostBytes`.

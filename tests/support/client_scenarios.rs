@@ -216,3 +216,109 @@ pub fn title_prefix_then_sigterm(kind: Impl) {
         "server still running"
     );
 }
+
+/// Letters that only ever appear in the secrets typed below.
+const SECRET_LETTERS: &[char] = &['Z', 'Q', 'X', 'J'];
+
+/// Types `secret` key by key, 70 ms apart, looking at the client's screen
+/// after every key: no secret letter may ever be drawn.
+fn type_secret_watching(t: &Tmux, secret: &str, what: &str) {
+    for ch in secret.chars() {
+        t.type_text(&ch.to_string());
+        let until = Instant::now() + Duration::from_millis(70);
+        while Instant::now() < until {
+            let s = t.text();
+            assert!(
+                !s.chars().any(|c| SECRET_LETTERS.contains(&c)),
+                "{what}: a secret character was drawn\n{s}"
+            );
+        }
+    }
+}
+
+/// A bash session over 250 ms RTT with predictions always shown: a
+/// readline `read -s`, Python's getpass and a raw-mode program that turns
+/// its echo off between two keys each read a secret, typed at once after
+/// Enter and again after the prompt shows. No secret character is drawn.
+pub fn secrets_never_drawn(kind: Impl) {
+    let dir = std::env::temp_dir().join(unique("secrets"));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    // Echoes what is typed until Tab, then reads silently until Enter.
+    let script = dir.join("login.pl");
+    std::fs::write(
+        &script,
+        "system('stty raw -echo');$|=1;print 'login: ';my($c,$n,$on)=('',0,1);\
+         while(sysread(STDIN,$c,1)){last if $c eq \"\\r\";if($c eq \"\\t\"){$on=0;next}\
+         if($on){print $c}else{$n++}}system('stty sane');print \"\\r\\nsilent-$n\\r\\n\";",
+    )
+    .expect("write the login program");
+    let server = ServerSpec::new(kind)
+        .command(&["bash", "--norc", "--noprofile", "-i"])
+        .env("PS1", "$ ")
+        .env("INPUTRC", "/dev/null")
+        .start();
+    let relay = Relay::start(server.port, &["--delay", "125"]);
+    let t = Tmux::spec(80, 24)
+        .env("TERM", "xterm-256color")
+        .env("MOSH_KEY", &server.key)
+        .env("MOSH_PREDICTION_DISPLAY", "always")
+        .run(&client_pane_command(
+            &Impl::Rmosh.client_command(),
+            relay.port,
+        ));
+    t.wait_prompt(Duration::from_secs(15));
+    t.type_text("echo warm-up");
+    t.keys(&["Enter"]);
+    t.wait_text("warm-up", Duration::from_secs(10));
+
+    // Typed at once after Enter, before the prompt can show: only where
+    // echo goes off before the first key arrives (bash's builtin); Python
+    // starts slowly and the pty's own echo would show early keys anywhere.
+    let rounds = [
+        (
+            "read -s -p 'pw: ' v; echo got-${#v}",
+            "pw: ",
+            "got-6",
+            "read -s",
+            true,
+        ),
+        (
+            "python3 -c 'import getpass; getpass.getpass(); print(\"py-ok\")'",
+            "Password:",
+            "py-ok",
+            "getpass",
+            false,
+        ),
+    ];
+    for (cmd, prompt, done, what, at_once) in rounds {
+        if at_once {
+            t.type_text(cmd);
+            t.keys(&["Enter"]);
+            type_secret_watching(&t, "ZQXJZQ", what);
+            t.keys(&["Enter"]);
+            t.wait_text(done, Duration::from_secs(15));
+        }
+        // Typed once the prompt shows.
+        t.type_text(cmd);
+        t.keys(&["Enter"]);
+        t.wait_text(prompt, Duration::from_secs(15));
+        type_secret_watching(&t, "QXJZQX", what);
+        t.keys(&["Enter"]);
+        let want = if at_once { 2 } else { 1 };
+        t.wait_for(what, Duration::from_secs(15), |s| {
+            s.matches(done).count() >= want
+        });
+    }
+    t.type_text(&format!("perl {}", script.display()));
+    t.keys(&["Enter"]);
+    t.wait_text("login:", Duration::from_secs(15));
+    type_secret_watching(&t, "alice", "login name");
+    t.keys(&["Tab"]);
+    type_secret_watching(&t, "JXQZ", "raw-mode program");
+    t.keys(&["Enter"]);
+    t.wait_text("silent-4", Duration::from_secs(15));
+    t.type_text("exit");
+    t.keys(&["Enter"]);
+    assert_clean_exit(&t);
+    let _ = std::fs::remove_dir_all(&dir);
+}
