@@ -30,6 +30,7 @@ use super::utmp::UtmpState;
 use crate::sync::capabilities::{Capabilities, PeerHello};
 use crate::sync::complete_terminal::CompleteTerminal;
 use crate::sync::user_stream::{UserEvent, UserStream};
+use crate::terminal::display::DisplayCaps;
 use crate::terminal::keyboard::UserInputTranslator;
 use crate::transport::connection::{Connection, Side};
 use crate::transport::echo_ack::EchoAckTracker;
@@ -672,9 +673,11 @@ impl Logic {
                 UserEvent::Hello(caps) => {
                     self.client_caps = caps.intersection(Capabilities::SUPPORTED);
                     if !frozen {
-                        self.conn
-                            .current_state_mut()
-                            .set_hello(PeerHello::ours(Capabilities::SUPPORTED));
+                        let state = self.conn.current_state_mut();
+                        state.set_hello(PeerHello::ours(Capabilities::SUPPORTED));
+                        if self.client_caps.contains(Capabilities::EXTENDED_DIFF) {
+                            state.set_vocabulary(DisplayCaps::EXTENDED_WIRE);
+                        }
                     }
                 }
                 UserEvent::UserByte(b) => {
