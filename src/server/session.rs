@@ -57,6 +57,8 @@ pub struct SessionParams {
     pub master: OwnedFd,
     /// The session process (held until the first client state).
     pub child: libc::pid_t,
+    /// Releases the held session process (`pty::release`).
+    pub release: OwnedFd,
     /// Initial window size (the server's state 0).
     pub size: WindowSize,
     /// Idle timeouts from the environment.
@@ -129,7 +131,8 @@ struct Logic {
     timeouts: Timeouts,
     verbose: u32,
     pid: libc::pid_t,
-    child_released: bool,
+    /// The held session process's release pipe, until the first client state.
+    release: Option<OwnedFd>,
     last_remote_num: u64,
     attached_to: Option<SocketAddr>,
     utmp: UtmpState,
@@ -342,7 +345,7 @@ async fn run(p: SessionParams) -> Option<OwnedFd> {
         timeouts: p.timeouts,
         verbose: p.verbose,
         pid: p.pid,
-        child_released: false,
+        release: Some(p.release),
         last_remote_num: 0,
         attached_to: None,
         utmp: UtmpState::default(),
@@ -695,11 +698,11 @@ impl Logic {
             self.echo.register_input_frame(num, now);
         }
         self.note_client_address();
-        if !self.child_released {
-            // The held session process execs once it reads this line; it
-            // must precede any keystrokes.
-            self.to_pty.insert(0, b'\n');
-            self.child_released = true;
+        if let Some(release) = self.release.take()
+            && let Err(e) = pty::release(release)
+        {
+            // Dropping the pipe unwritten tells the child to give up.
+            eprintln!("release session: {e}");
         }
     }
 
