@@ -108,7 +108,7 @@ fn main() {
 
     let feed = |extended: bool| {
         let mut e = if extended {
-            Emulator::new_extended(80, 24)
+            Emulator::new_server(80, 24)
         } else {
             Emulator::new(80, 24)
         };
@@ -122,7 +122,7 @@ fn main() {
     let mosh_exact = best_of(3, || feed(false));
     let extended = best_of(3, || feed(true));
     let with_diffs = best_of(3, || {
-        let mut e = Emulator::new_extended(80, 24);
+        let mut e = Emulator::new_server(80, 24);
         let mut last: Framebuffer = e.framebuffer().clone();
         let mut diff_bytes = 0usize;
         let t = cpu_now();
@@ -141,7 +141,7 @@ fn main() {
         .flat_map(|n| format!("{n}\r\n").into_bytes())
         .collect();
     let seq_secs = best_of(3, || {
-        let mut e = Emulator::new_extended(80, 24);
+        let mut e = Emulator::new_server(80, 24);
         let t = cpu_now();
         for chunk in seq.chunks(4096) {
             e.feed(chunk);

@@ -81,13 +81,6 @@ fn screen_lines(screen: &str) -> Vec<String> {
     lines
 }
 
-/// Waits until the screen's lines are exactly `want` (after the blank first
-/// line: the echo of the newline that releases the command).
-fn expect_lines(tmux: &Tmux, want: &[&str]) {
-    let want: Vec<&str> = std::iter::once("").chain(want.iter().copied()).collect();
-    expect_screen_lines(tmux, &want);
-}
-
 /// Waits until the screen's lines are exactly `want`; panics with the screen if not.
 fn expect_screen_lines(tmux: &Tmux, want: &[&str]) {
     tmux.wait_for(&format!("the lines {want:#?}"), 10 * SEC, |s| {
@@ -121,10 +114,10 @@ fn vim_insert_and_quit() {
     // input (tcflush TCIFLUSH while leaving termcap mode): keys typed before
     // the shell's prompt is back are lost with any server. The extended
     // emulator gives back the screen from before vim (alternate screen).
-    expect_lines(&s.tmux, &["rmosh> vim -u NONE -N note.txt", "rmosh>"]);
+    expect_screen_lines(&s.tmux, &["rmosh> vim -u NONE -N note.txt", "rmosh>"]);
     s.tmux.type_text("echo after-vim");
     s.tmux.keys(&["Enter"]);
-    expect_lines(
+    expect_screen_lines(
         &s.tmux,
         &[
             "rmosh> vim -u NONE -N note.txt",
@@ -141,7 +134,7 @@ fn alternate_screen_is_left_as_xterm_does_on_a_stock_client() {
     s.tmux.wait_text_joined(PROMPT, 10 * SEC);
     s.tmux.type_text("echo before-alt");
     s.tmux.keys(&["Enter"]);
-    expect_lines(&s.tmux, &["rmosh> echo before-alt", "before-alt", "rmosh>"]);
+    expect_screen_lines(&s.tmux, &["rmosh> echo before-alt", "before-alt", "rmosh>"]);
     s.tmux
         .type_text(r"printf '\033[?1049h\033[Hon-alt'; read x; printf '\033[?1049l'");
     s.tmux.keys(&["Enter"]);
@@ -150,7 +143,7 @@ fn alternate_screen_is_left_as_xterm_does_on_a_stock_client() {
     s.tmux.keys(&["Enter"]);
     // …then the main screen and its cursor come back, as in xterm or tmux
     // (Debian's mosh-server would leave "on-alt" on the screen).
-    expect_lines(
+    expect_screen_lines(
         &s.tmux,
         &[
             "rmosh> echo before-alt",
@@ -168,7 +161,7 @@ fn dec_special_graphics_reach_a_stock_client_as_box_drawing() {
     s.tmux
         .type_text(r"printf '\033(0lqqk\nx  x\nmqqj\033(Bq\n'");
     s.tmux.keys(&["Enter"]);
-    expect_lines(
+    expect_screen_lines(
         &s.tmux,
         &[
             r"rmosh> printf '\033(0lqqk\nx  x\nmqqj\033(Bq\n'",

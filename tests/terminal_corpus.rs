@@ -8,7 +8,7 @@ use rmosh::terminal::{Color, Emulator};
 use support::screens::{RECORDINGS, corpus, output, summary, tmux_differences, tmux_screen};
 
 fn play(name: &str) -> Emulator {
-    let mut e = Emulator::new_extended(80, 24);
+    let mut e = Emulator::new_server(80, 24);
     // Feed in uneven chunks: the result must not depend on read boundaries.
     for chunk in output(name).chunks(97) {
         e.feed(chunk);

@@ -1,12 +1,15 @@
 //! Property: for random screens A and B, feeding the display diff A→B to a
 //! Mosh-exact emulator that shows A yields exactly B (in Mosh's vocabulary),
-//! through the complete-terminal SSP object, including resizes.
+//! through the complete-terminal SSP object, including resizes; and the
+//! extended diff (docs/extensions.md) replayed by an rmosh client yields B
+//! with every rendition, the keypad mode and the cursor shape.
 
 mod support;
 
 use proptest::prelude::*;
+use rmosh::sync::capabilities::{Capabilities, PeerHello};
 use rmosh::sync::complete_terminal::CompleteTerminal;
-use rmosh::terminal::Framebuffer;
+use rmosh::terminal::{DisplayCaps, Framebuffer};
 use rmosh::transport::state::State;
 
 /// One piece of application output; `wide` adds double-width characters.
@@ -29,7 +32,30 @@ fn op(wide: bool) -> impl Strategy<Value = Vec<u8>> {
         prop_oneof![
             Just("0".to_string()),
             prop::sample::select(vec![
-                "1", "2", "3", "4", "5", "7", "8", "9", "22", "24", "27", "53", "4:3", "21"
+                "1",
+                "2",
+                "3",
+                "4",
+                "5",
+                "7",
+                "8",
+                "9",
+                "22",
+                "24",
+                "27",
+                "53",
+                "4:3",
+                "21",
+                "4:2",
+                "4:4",
+                "4:5",
+                "4:0",
+                "29",
+                "55",
+                "58:5:196",
+                "58;2;1;2;3",
+                "58:2::9:8:7",
+                "59"
             ])
             .prop_map(String::from),
             (30u8..=37).prop_map(|n| n.to_string()),
@@ -122,6 +148,13 @@ fn op(wide: bool) -> impl Strategy<Value = Vec<u8>> {
         "\x1b[5b",
         "\x1b[s",
         "\x1b[u",
+        "\x1b=",
+        "\x1b>",
+        "\x1b[?66h",
+        "\x1b[?66l",
+        "\x1b[5 q",
+        "\x1b[2 q",
+        "\x1b[ q",
     ])
     .prop_map(|s| s.as_bytes().to_vec());
     let moves = prop_oneof![
@@ -141,30 +174,61 @@ fn output(wide: bool) -> impl Strategy<Value = Vec<u8>> {
     prop::collection::vec(op(wide), 0..60).prop_map(|v| v.concat())
 }
 
+/// Which pairing a check runs.
+#[derive(Clone, Copy, PartialEq)]
+enum Pairing {
+    /// Mosh's emulator at both ends.
+    Mosh,
+    /// rmosh's server, a stock client.
+    ServerToStock,
+    /// rmosh's server, an rmosh client with the extended diff.
+    ServerToRmosh,
+}
+
 fn check(
     size_a: (usize, usize),
     a: &[u8],
     b: &[u8],
     size_b: (usize, usize),
-    extended: bool,
+    pairing: Pairing,
 ) -> Result<(), TestCaseError> {
-    let base = if extended {
+    let extended = pairing != Pairing::Mosh;
+    let mut base = if extended {
         CompleteTerminal::new_server(size_a.0, size_a.1)
     } else {
         CompleteTerminal::new(size_a.0, size_a.1)
+    };
+    let mut client = CompleteTerminal::new(size_a.0, size_a.1);
+    let caps = if pairing == Pairing::ServerToRmosh {
+        // What the two sessions do on the hello: the server speaks the
+        // extended diff, the client replays it.
+        base.set_hello(PeerHello::ours(Capabilities::SUPPORTED));
+        base.set_vocabulary(DisplayCaps::EXTENDED_WIRE);
+        client.set_announced(Capabilities::SUPPORTED);
+        DisplayCaps::EXTENDED_WIRE
+    } else {
+        DisplayCaps::MOSH_WIRE
+    };
+    // The first diff goes from the blank initial state (hello included).
+    let base_for_diff = if pairing == Pairing::ServerToRmosh {
+        CompleteTerminal::new_server(size_a.0, size_a.1)
+    } else {
+        base.clone()
     };
     let mut sa = base.clone();
     sa.feed(a);
     let mut sb = sa.clone();
     sb.resize(size_b.0, size_b.1);
     sb.feed(b);
-    let mut client = CompleteTerminal::new(size_a.0, size_a.1);
     let rang = |old: &Framebuffer, new: &Framebuffer| old.bell_count != new.bell_count;
     let before = client.framebuffer().clone();
     client
-        .apply(&sa.diff_from(&base))
+        .apply(&sa.diff_from(&base_for_diff))
         .map_err(|e| TestCaseError::fail(e.to_string()))?;
-    let d = support::screens::client_differences(client.framebuffer(), sa.framebuffer(), extended);
+    let differences = |c: &CompleteTerminal, s: &CompleteTerminal| {
+        support::screens::client_differences_in(c.framebuffer(), s.framebuffer(), extended, &caps)
+    };
+    let d = differences(&client, &sa);
     prop_assert_eq!(
         rang(&before, client.framebuffer()),
         rang(base.framebuffer(), sa.framebuffer())
@@ -181,7 +245,7 @@ fn check(
     client
         .apply(&sb.diff_from(&sa))
         .map_err(|e| TestCaseError::fail(e.to_string()))?;
-    let d = support::screens::client_differences(client.framebuffer(), sb.framebuffer(), extended);
+    let d = differences(&client, &sb);
     prop_assert_eq!(
         rang(&before_b, client.framebuffer()),
         rang(sa.framebuffer(), sb.framebuffer())
@@ -208,16 +272,22 @@ proptest! {
     /// which avoids them, so only narrow text is generated here.
     #[test]
     fn diff_reproduces_screen_mosh_emulator(a in output(false), b in output(false), w in 5usize..40, h in 2usize..12) {
-        check((w, h), &a, &b, (w, h), false)?;
+        check((w, h), &a, &b, (w, h), Pairing::Mosh)?;
     }
 
     #[test]
     fn diff_reproduces_screen_extended_emulator(a in output(true), b in output(true), w in 5usize..40, h in 2usize..12) {
-        check((w, h), &a, &b, (w, h), true)?;
+        check((w, h), &a, &b, (w, h), Pairing::ServerToStock)?;
+    }
+
+    #[test]
+    fn extended_diff_reproduces_every_rendition_and_mirrored_mode(a in output(true), b in output(true), w in 5usize..40, h in 2usize..12) {
+        check((w, h), &a, &b, (w, h), Pairing::ServerToRmosh)?;
     }
 
     #[test]
     fn diff_reproduces_screen_across_resize(a in output(true), b in output(true), w in 5usize..40, h in 2usize..12, w2 in 5usize..40, h2 in 2usize..12) {
-        check((w, h), &a, &b, (w2, h2), true)?;
+        check((w, h), &a, &b, (w2, h2), Pairing::ServerToStock)?;
+        check((w, h), &a, &b, (w2, h2), Pairing::ServerToRmosh)?;
     }
 }

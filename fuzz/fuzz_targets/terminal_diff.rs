@@ -38,7 +38,7 @@ fuzz_target!(|data: &[u8]| {
     let rows = 1 + usize::from(*h % 12);
     let (a, b) = rest.split_at(rest.len() * usize::from(*split) / 256);
 
-    let mut server = Emulator::new_extended(cols, rows);
+    let mut server = Emulator::new_server(cols, rows);
     let empty = server.framebuffer().clone();
     server.feed(a);
     server.take_replies();

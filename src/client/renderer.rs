@@ -2,6 +2,7 @@
 //! server screen, prediction overlay, notification bar, title prefix — and
 //! writes only its difference from what the real terminal already shows.
 
+use crate::terminal::cell::SgrVocabulary;
 use crate::terminal::display::{DisplayCaps, new_frame};
 use crate::terminal::width::char_width;
 use crate::terminal::{Cell, Color, Framebuffer, Renditions};
@@ -14,7 +15,25 @@ pub fn display_caps(caps: &TermCaps, has_title: bool) -> DisplayCaps {
         ech: caps.ech,
         bce: caps.bce,
         title: has_title,
-        extended_sgr: false,
+        ..DisplayCaps::MOSH_WIRE
+    }
+}
+
+/// `base` widened to what the extended diff carries, as far as the real
+/// terminal takes it: faint, strike and overline as plain SGR (terminals
+/// that lack them ignore them), underline styles and colour only where
+/// terminfo lists `Smulx` and `Setulc`, keypad and cursor shape as xterm
+/// sets them.
+pub fn extended_caps(base: DisplayCaps, term: &TermCaps) -> DisplayCaps {
+    DisplayCaps {
+        sgr: SgrVocabulary {
+            extended: true,
+            styled_underline: term.styled_underline,
+            underline_color: term.underline_color,
+        },
+        keypad: true,
+        cursor_shape: true,
+        ..base
     }
 }
 
@@ -98,6 +117,16 @@ impl Renderer {
         }
     }
 
+    /// Draws with `caps` from the next frame on.
+    pub fn set_caps(&mut self, caps: DisplayCaps) {
+        self.caps = caps;
+    }
+
+    /// The capabilities frames are drawn with.
+    pub fn caps(&self) -> DisplayCaps {
+        self.caps
+    }
+
     /// The bytes of the initial full clear (Mosh draws its blank screen first).
     pub fn initial_clear(&self) -> Vec<u8> {
         new_frame(false, &self.shown, &self.shown, &self.caps)
@@ -150,12 +179,7 @@ mod tests {
     use super::*;
     use crate::terminal::Emulator;
 
-    const CAPS: DisplayCaps = DisplayCaps {
-        ech: true,
-        bce: true,
-        title: true,
-        extended_sgr: false,
-    };
+    const CAPS: DisplayCaps = DisplayCaps::MOSH_WIRE;
 
     fn screen(bytes: &[u8]) -> Framebuffer {
         let mut e = Emulator::new(20, 5);
@@ -338,8 +362,12 @@ mod tests {
             ech: true,
             smcup: None,
             rmcup: None,
+            styled_underline: false,
+            underline_color: false,
         };
         let d = display_caps(&t, true);
-        assert!(d.ech && !d.bce && d.title && !d.extended_sgr);
+        assert!(d.ech && !d.bce && d.title && d.sgr == SgrVocabulary::MOSH && !d.keypad);
+        let e = extended_caps(d, &t);
+        assert!(e.sgr.extended && !e.sgr.styled_underline && e.keypad && e.cursor_shape);
     }
 }

@@ -16,13 +16,14 @@ use super::cli::ClientConfig;
 use super::escape::{EscapeFilter, InputAction};
 use super::notification::NotificationEngine;
 use super::predictor::Predictor;
-use super::renderer::{Renderer, compose, display_caps};
+use super::renderer::{Renderer, compose, display_caps, extended_caps};
 use super::tty::{self, RawTerminal};
 use crate::net::client::ClientSockets;
 use crate::prediction::PASTE_BYTES;
+use crate::sync::capabilities::Capabilities;
 use crate::sync::complete_terminal::{CompleteTerminal, MAX_DIMENSION};
 use crate::sync::user_stream::UserStream;
-use crate::terminal::display::{close_sequence, open_sequence};
+use crate::terminal::display::{MIRRORED_MODES_RESET, close_sequence, open_sequence};
 use crate::transport::connection::{Connection, Side};
 use crate::transport::crypto::first_seq_at;
 
@@ -265,13 +266,17 @@ async fn run(config: ClientConfig) -> Outcome {
             };
         }
     };
+    let mut initial_terminal = CompleteTerminal::new(usize::from(cols), usize::from(rows));
+    // Later states are built from this one, so they all know what was
+    // announced when the server's answer arrives.
+    initial_terminal.set_announced(config.extensions);
     let mut conn = Connection::new(
         Side::Client {
             server_addr: server,
         },
         &config.key,
         UserStream::new(),
-        CompleteTerminal::new(usize::from(cols), usize::from(rows)),
+        initial_terminal,
         now,
     );
     conn.start_numbering_at(first_seq_at(
@@ -541,6 +546,17 @@ impl Session {
             .set_cooked_echo(self.conn.remote_state().cooked_echo());
         self.prediction
             .set_line_echo(self.conn.remote_state().line_echo());
+        let extended = self
+            .conn
+            .remote_state()
+            .negotiated()
+            .contains(Capabilities::EXTENDED_DIFF);
+        if extended && !self.renderer.caps().keypad {
+            self.renderer
+                .set_caps(extended_caps(self.renderer.caps(), &self.config.caps));
+            // The modes the server may now mirror are put back on every way out.
+            self.tty.prepend_close(MIRRORED_MODES_RESET);
+        }
     }
 
     /// Handles one read from the tty; `Ok(true)` means leave now.

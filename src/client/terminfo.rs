@@ -1,5 +1,5 @@
 //! The few terminfo capabilities the client needs (colors, bce, ech, smcup,
-//! rmcup), read straight from the compiled terminfo database the way
+//! rmcup, and the user-defined Smulx and Setulc), read straight from the compiled terminfo database the way
 //! ncurses finds it, so no curses library is linked.
 
 use std::path::{Path, PathBuf};
@@ -29,6 +29,10 @@ pub struct TermCaps {
     pub smcup: Option<Vec<u8>>,
     /// `rmcup` (leave the alternate screen), if any.
     pub rmcup: Option<Vec<u8>>,
+    /// `Smulx` (styled underlines, `4:n`) is present.
+    pub styled_underline: bool,
+    /// `Setulc` (underline colour, SGR 58) is present.
+    pub underline_color: bool,
 }
 
 /// Why a terminal type could not be looked up.
@@ -113,13 +117,57 @@ pub fn parse(bytes: &[u8]) -> Option<TermCaps> {
         let end = rest.iter().position(|&c| c == 0)?;
         rest.get(..end).map(<[u8]>::to_vec)
     };
+    let mut ext_at = table_at + table_size;
+    ext_at += ext_at % 2;
+    let ext = extended_string_names(bytes, ext_at, num_width).unwrap_or_default();
+    let has = |name: &str| ext.iter().any(|n| n == name);
     Some(TermCaps {
         colors,
         bce,
         ech: string(STR_ECH).is_some(),
         smcup: string(STR_SMCUP),
         rmcup: string(STR_RMCUP),
+        styled_underline: has("Smulx"),
+        underline_color: has("Setulc"),
     })
+}
+
+/// Names of the extended (user-defined) string capabilities that have a
+/// value, from the section that starts at `at` (term(5), "Extended storage
+/// format"); `None` when there is none or it is malformed.
+fn extended_string_names(bytes: &[u8], at: usize, num_width: usize) -> Option<Vec<String>> {
+    let count = |i: usize| u16_at(bytes, at + 2 * i).map(usize::from);
+    let (n_bool, n_num, n_str) = (count(0)?, count(1)?, count(2)?);
+    let table_size = count(4)?;
+    let mut nums_at = at + 10 + n_bool;
+    nums_at += nums_at % 2;
+    let offs_at = nums_at + n_num * num_width;
+    let names_offs_at = offs_at + n_str * 2;
+    let table_at = names_offs_at + (n_bool + n_num + n_str) * 2;
+    let table = bytes.get(table_at..table_at + table_size)?;
+    let cstr = |from: usize| -> Option<&[u8]> {
+        let rest = table.get(from..)?;
+        rest.get(..rest.iter().position(|&c| c == 0)?)
+    };
+    // The names follow the last string value.
+    let mut names_base = 0;
+    let mut present = Vec::with_capacity(n_str);
+    for j in 0..n_str {
+        let off = usize::try_from(i16_at(bytes, offs_at + 2 * j)?).ok();
+        if let Some(off) = off {
+            names_base = names_base.max(off + cstr(off)?.len() + 1);
+        }
+        present.push(off.is_some());
+    }
+    let mut names = Vec::new();
+    for (j, has_value) in present.into_iter().enumerate() {
+        let k = n_bool + n_num + j;
+        let off = usize::try_from(i16_at(bytes, names_offs_at + 2 * k)?).ok()?;
+        if has_value {
+            names.push(String::from_utf8_lossy(cstr(names_base + off)?).into_owned());
+        }
+    }
+    Some(names)
 }
 
 /// The directories ncurses searches, in its order.
@@ -195,6 +243,17 @@ mod tests {
         assert!(c.ech);
         assert_eq!(c.smcup.as_deref(), Some(&b"\x1b[?1049h\x1b[22;0;0t"[..]));
         assert_eq!(c.rmcup.as_deref(), Some(&b"\x1b[?1049l\x1b[23;0;0t"[..]));
+    }
+
+    #[test]
+    fn user_defined_underline_capabilities_match_infocmp() {
+        // `infocmp -x tmux-256color` lists Smulx but not Setulc;
+        // xterm-256color has neither (ncurses-base/ncurses-term 6.4).
+        let tmux = system("tmux-256color").expect("tmux-256color is in ncurses-base");
+        assert!(tmux.styled_underline);
+        assert!(!tmux.underline_color);
+        let xterm = system("xterm-256color").expect("xterm-256color");
+        assert!(!xterm.styled_underline && !xterm.underline_color);
     }
 
     #[test]

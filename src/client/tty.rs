@@ -96,6 +96,17 @@ impl RawTerminal {
         Ok(t)
     }
 
+    /// Puts `bytes` before the close sequence, here and in the panic hook's
+    /// copy (for modes the session starts to change after it began).
+    pub fn prepend_close(&mut self, bytes: &[u8]) {
+        self.close.splice(0..0, bytes.iter().copied());
+        if let Ok(mut slot) = PANIC_RESTORE.lock()
+            && let Some(saved) = slot.as_mut()
+        {
+            saved.close = self.close.clone();
+        }
+    }
+
     /// The raw termios in effect while the session runs.
     pub fn raw_termios(&self) -> &libc::termios {
         &self.raw

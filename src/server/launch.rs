@@ -121,6 +121,7 @@ pub fn launch(cfg: ServerConfig) -> ExitCode {
         key,
         master: session_pty.master,
         child: session_pty.child,
+        release: session_pty.release,
         size,
         timeouts,
         verbose: cfg.verbose,

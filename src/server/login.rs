@@ -1,6 +1,6 @@
 //! What the session process does between fork and exec (§7.2 step 8): the
 //! environment Mosh sets, the home directory, the MOTD and the detached-session
-//! warning, then it waits for the server's release line and execs the command.
+//! warning, then it waits for the server's release byte and execs the command.
 //!
 //! Runs in a freshly forked, single-threaded child whose stdio is the pty slave.
 
@@ -40,8 +40,9 @@ pub const MOTD_DYNAMIC: [&str; 2] = ["/run/motd.dynamic", "/var/run/motd.dynamic
 /// The traditional MOTD, always shown when present.
 pub const MOTD_STATIC: &str = "/etc/motd";
 
-/// Runs the child side; never returns.
-pub fn run(setup: &LoginSetup) -> ! {
+/// Runs the child side, held on the pipe `hold` until the server releases
+/// it; never returns.
+pub fn run(setup: &LoginSetup, hold: i32) -> ! {
     ignore_hup_and_pipe(false);
     set_iutf8(0);
     // SAFETY: this process is a single-threaded fork child; nothing else reads
@@ -64,7 +65,7 @@ pub fn run(setup: &LoginSetup) -> ! {
             }
         }
     }
-    wait_for_release();
+    wait_for_release(hold);
     reenable_core_dumps();
     close_inherited_descriptors();
     exec(&setup.command)
@@ -110,30 +111,28 @@ fn print_file(path: &Path) -> bool {
     }
 }
 
-/// Blocks until the server writes a line into the pty (like `fgets` of 81 bytes).
-fn wait_for_release() {
-    let mut got = 0usize;
+/// Blocks until the server writes the release byte into `hold`; exits if
+/// the server went away first (the pipe closed unwritten).
+fn wait_for_release(hold: i32) {
     let mut byte = 0u8;
-    while got < 80 {
+    loop {
         // SAFETY: reading one byte into a valid local.
-        let n = unsafe { libc::read(0, (&raw mut byte).cast(), 1) };
+        let n = unsafe { libc::read(hold, (&raw mut byte).cast(), 1) };
         if n == 1 {
-            got += 1;
-            if byte == b'\n' {
-                return;
-            }
-        } else if n < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted
-        {
-            continue;
-        } else {
-            if got > 0 {
-                return;
-            }
-            let e = std::io::Error::last_os_error();
-            write_all_fd(2, format!("mosh-server: parent signal: {e}\n").as_bytes());
-            // SAFETY: terminating the forked child without running parent-owned destructors.
-            unsafe { libc::_exit(1) };
+            return;
         }
+        let e = std::io::Error::last_os_error();
+        if n < 0 && e.kind() == std::io::ErrorKind::Interrupted {
+            continue;
+        }
+        let why = if n == 0 {
+            "server exited".to_owned()
+        } else {
+            e.to_string()
+        };
+        write_all_fd(2, format!("mosh-server: parent signal: {why}\n").as_bytes());
+        // SAFETY: terminating the forked child without running parent-owned destructors.
+        unsafe { libc::_exit(1) };
     }
 }
 

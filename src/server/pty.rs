@@ -13,12 +13,21 @@ use super::process::{Forked, WindowSize, fork};
 pub struct PtySession {
     /// The pty master (non-blocking, close-on-exec).
     pub master: OwnedFd,
-    /// The session process (held until [`release`]).
+    /// The session process (held until a byte is written to `release`).
     pub child: libc::pid_t,
+    /// The write end of the pipe the held child waits on. Writing one byte
+    /// releases it; closing it unwritten tells the child the server is gone.
+    pub release: OwnedFd,
 }
 
 /// Opens a pty of `size`, forks, and in the child prepares the login and
-/// waits for the release line before exec'ing. Call only while single-threaded.
+/// waits for the release byte before exec'ing. Call only while
+/// single-threaded.
+///
+/// Mosh holds the child on a line read from the pty and releases it by
+/// writing a newline there, which the still-cooked pty echoes: every Mosh
+/// session starts with a blank first row. A pipe releases it without
+/// touching the terminal.
 ///
 /// `close_in_child` lists server descriptors (the UDP socket) the session must not inherit.
 pub fn spawn_held(
@@ -27,20 +36,54 @@ pub fn spawn_held(
     close_in_child: &[RawFd],
 ) -> io::Result<PtySession> {
     let (master, slave) = open_pair(size)?;
+    let (hold, release) = release_pipe()?;
     match fork()? {
         Forked::Child => {
             drop(master);
+            drop(release);
             become_session_leader_on(slave);
             for &fd in close_in_child {
                 // SAFETY: closing a descriptor number we were told we own.
                 unsafe { libc::close(fd) };
             }
-            login::run(setup)
+            login::run(setup, hold.as_raw_fd())
         }
         Forked::Parent(child) => {
             drop(slave);
+            drop(hold);
             set_cloexec_nonblock(master.as_raw_fd())?;
-            Ok(PtySession { master, child })
+            Ok(PtySession {
+                master,
+                child,
+                release,
+            })
+        }
+    }
+}
+
+/// A close-on-exec pipe `(read, write)`: the command never inherits it.
+fn release_pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [-1 as RawFd; 2];
+    // SAFETY: fds is a valid out-array of two descriptors.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: pipe2 succeeded, so both descriptors are fresh and ours.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// Lets the held session process exec its command.
+pub fn release(release: OwnedFd) -> io::Result<()> {
+    let byte = [1u8];
+    loop {
+        // SAFETY: writing one byte from a valid buffer to our own pipe.
+        let n = unsafe { libc::write(release.as_raw_fd(), byte.as_ptr().cast(), 1) };
+        if n == 1 {
+            return Ok(());
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
         }
     }
 }
@@ -173,13 +216,15 @@ mod tests {
         )
         .expect("spawn");
         let fd = s.master.as_raw_fd();
-        // Nothing runs before the release line.
+        // Nothing runs before the release.
         std::thread::sleep(Duration::from_millis(300));
         let early = read_until(fd, b"TERM=", Duration::from_millis(100));
-        assert!(!early.windows(5).any(|w| w == b"TERM="), "{early:?}");
-        super::super::process::write_all_fd(fd, b"\n");
+        assert!(early.is_empty(), "{early:?}");
+        release(s.release).expect("release");
         let out = read_until(fd, b"PWD=/tmp", Duration::from_secs(5));
         let text = String::from_utf8_lossy(&out);
+        // No stray newline: the command's output is the first thing on screen.
+        assert!(text.starts_with("TERM="), "{text:?}");
         assert!(
             text.contains("TERM=xterm-256color ACS=1 STY=unset"),
             "{text}"

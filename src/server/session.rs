@@ -31,6 +31,7 @@ use super::utmp::UtmpState;
 use crate::sync::capabilities::{Capabilities, PeerHello};
 use crate::sync::complete_terminal::{CompleteTerminal, clamp_dimension};
 use crate::sync::user_stream::{UserEvent, UserStream};
+use crate::terminal::display::DisplayCaps;
 use crate::terminal::keyboard::UserInputTranslator;
 use crate::transport::connection::{Connection, Side};
 use crate::transport::echo_ack::EchoAckTracker;
@@ -61,6 +62,8 @@ pub struct SessionParams {
     pub master: OwnedFd,
     /// The session process (held until the first client state).
     pub child: libc::pid_t,
+    /// Releases the held session process (`pty::release`).
+    pub release: OwnedFd,
     /// Initial window size (the server's state 0).
     pub size: WindowSize,
     /// Idle timeouts from the environment.
@@ -128,7 +131,8 @@ struct Logic {
     timeouts: Timeouts,
     verbose: u32,
     pid: libc::pid_t,
-    child_released: bool,
+    /// The held session process's release pipe, until the first client state.
+    release: Option<OwnedFd>,
     last_remote_num: u64,
     attached_to: Option<SocketAddr>,
     utmp: UtmpState,
@@ -365,7 +369,7 @@ async fn run(p: SessionParams) -> Option<OwnedFd> {
         timeouts: p.timeouts,
         verbose: p.verbose,
         pid: p.pid,
-        child_released: false,
+        release: Some(p.release),
         last_remote_num: 0,
         attached_to: None,
         utmp: UtmpState::default(),
@@ -705,9 +709,11 @@ impl Logic {
                 UserEvent::Hello(caps) => {
                     self.client_caps = caps.intersection(Capabilities::SUPPORTED);
                     if !frozen {
-                        self.conn
-                            .current_state_mut()
-                            .set_hello(PeerHello::ours(Capabilities::SUPPORTED));
+                        let state = self.conn.current_state_mut();
+                        state.set_hello(PeerHello::ours(Capabilities::SUPPORTED));
+                        if self.client_caps.contains(Capabilities::EXTENDED_DIFF) {
+                            state.set_vocabulary(DisplayCaps::EXTENDED_WIRE);
+                        }
                     }
                 }
                 UserEvent::UserByte(b) => {
@@ -726,11 +732,11 @@ impl Logic {
             self.echo.register_input_frame(num, now);
         }
         self.note_client_address();
-        if !self.child_released {
-            // The held session process execs once it reads this line; it
-            // must precede any keystrokes.
-            self.to_pty.insert(0, b'\n');
-            self.child_released = true;
+        if let Some(release) = self.release.take()
+            && let Err(e) = pty::release(release)
+        {
+            // Dropping the pipe unwritten tells the child to give up.
+            eprintln!("release session: {e}");
         }
     }
 

@@ -3,11 +3,11 @@
 
 use prost::Message;
 
-use crate::sync::capabilities::PeerHello;
+use crate::sync::capabilities::{Capabilities, PeerHello};
 use crate::terminal::cell::Cell;
 use crate::terminal::display::{DisplayCaps, new_frame};
 use crate::terminal::framebuffer::Row;
-use crate::terminal::{Emulator, Framebuffer};
+use crate::terminal::{Dialect, Emulator, Framebuffer};
 use crate::transport::message::{
     EchoAck, HostBytes, HostInstruction, HostMessage, ResizeMessage, TtyMode,
 };
@@ -28,6 +28,12 @@ pub fn clamp_dimension(v: i32) -> u16 {
 pub struct CompleteTerminal {
     emulator: Emulator,
     fields: Fields,
+    /// What diffs from this state may say (server side): Mosh's vocabulary,
+    /// or the extended diff for a client that negotiated it. Not state.
+    vocabulary: DisplayCaps,
+    /// What this client announced (client side), to intersect with the
+    /// server's announcement. Not state.
+    announced: Capabilities,
 }
 
 /// Everything synchronized besides the screen. Its equality is derived, so
@@ -52,7 +58,9 @@ impl PartialEq for CompleteTerminal {
     /// display-relevant draw state) and the synchronized fields; never the
     /// parser state.
     fn eq(&self, other: &Self) -> bool {
-        self.fields == other.fields && self.framebuffer() == other.framebuffer()
+        self.fields == other.fields
+            && self.mirrored_modes() == other.mirrored_modes()
+            && self.framebuffer() == other.framebuffer()
     }
 }
 
@@ -63,6 +71,8 @@ impl CompleteTerminal {
         CompleteTerminal {
             emulator: Emulator::new(cols, rows),
             fields: Fields::default(),
+            vocabulary: DisplayCaps::MOSH_WIRE,
+            announced: Capabilities::NONE,
         }
     }
 
@@ -70,8 +80,10 @@ impl CompleteTerminal {
     /// DEC graphics, scrollback …); its diffs stay in Mosh's vocabulary.
     pub fn new_server(cols: usize, rows: usize) -> Self {
         CompleteTerminal {
-            emulator: Emulator::new_extended(cols, rows),
+            emulator: Emulator::new_server(cols, rows),
             fields: Fields::default(),
+            vocabulary: DisplayCaps::MOSH_WIRE,
+            announced: Capabilities::NONE,
         }
     }
 
@@ -143,6 +155,40 @@ impl CompleteTerminal {
     pub fn set_hello(&mut self, hello: PeerHello) {
         self.fields.hello = Some(hello);
     }
+
+    /// Diffs from this state on speak `vocabulary` (server side).
+    pub fn set_vocabulary(&mut self, vocabulary: DisplayCaps) {
+        self.vocabulary = vocabulary;
+    }
+
+    /// Records what the client announced (client side): a server `hello`
+    /// that names `extended-diff` too switches the emulator to replay the
+    /// extended diff.
+    pub fn set_announced(&mut self, announced: Capabilities) {
+        self.announced = announced;
+    }
+
+    /// The extensions both sides announced, as far as this state knows.
+    pub fn negotiated(&self) -> Capabilities {
+        self.fields.hello.as_ref().map_or(Capabilities::NONE, |h| {
+            h.capabilities.intersection(self.announced)
+        })
+    }
+
+    /// The modes the diff mirrors into the client's terminal, as far as
+    /// this state's vocabulary carries them: a mode a diff cannot express
+    /// is no reason to send a new state.
+    fn mirrored_modes(&self) -> (bool, u8) {
+        let ds = &self.framebuffer().ds;
+        (
+            self.vocabulary.keypad && ds.application_keypad,
+            if self.vocabulary.cursor_shape {
+                ds.cursor_style
+            } else {
+                0
+            },
+        )
+    }
 }
 
 impl State for CompleteTerminal {
@@ -173,7 +219,7 @@ impl State for CompleteTerminal {
             });
         }
         let (old, new) = (base.framebuffer(), self.framebuffer());
-        if old != new {
+        if old != new || self.mirrored_modes() != base.mirrored_modes() {
             if old.width() != new.width() || old.height() != new.height() {
                 msg.instruction.push(HostInstruction {
                     resize: Some(ResizeMessage {
@@ -183,7 +229,7 @@ impl State for CompleteTerminal {
                     ..Default::default()
                 });
             }
-            let bytes = new_frame(true, old, new, &DisplayCaps::MOSH_WIRE);
+            let bytes = new_frame(true, old, new, &self.vocabulary);
             if !bytes.is_empty() {
                 msg.instruction.push(HostInstruction {
                     hostbytes: Some(HostBytes {
@@ -237,6 +283,11 @@ impl State for CompleteTerminal {
                 self.fields.line_echo = m.line_echo.unwrap_or(false);
             } else if let Some(h) = inst.hello {
                 self.fields.hello = Some(PeerHello::from_wire(&h));
+                // The hello leads its diff, so the screen bytes after it are
+                // already replayed in the new dialect.
+                if self.negotiated().contains(Capabilities::EXTENDED_DIFF) {
+                    self.emulator.set_dialect(Dialect::EXTENDED_DIFF);
+                }
             }
         }
         Ok(())

@@ -59,6 +59,35 @@ pub struct Renditions {
     pub strike: bool,
     /// SGR 53 (extended only).
     pub overline: bool,
+    /// SGR 58 underline colour (extended only).
+    pub underline_color: Color,
+}
+
+/// How much of SGR a receiving terminal takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SgrVocabulary {
+    /// Faint, strike-through and overline (SGR 2, 9, 53).
+    pub extended: bool,
+    /// Underline styles as `4:n` (otherwise a plain `4`).
+    pub styled_underline: bool,
+    /// Underline colour (SGR 58).
+    pub underline_color: bool,
+}
+
+impl SgrVocabulary {
+    /// Mosh 1.4.0's: bold, italic, underline, blink, inverse, invisible,
+    /// colours.
+    pub const MOSH: SgrVocabulary = SgrVocabulary {
+        extended: false,
+        styled_underline: false,
+        underline_color: false,
+    };
+    /// Everything the server's emulator keeps.
+    pub const FULL: SgrVocabulary = SgrVocabulary {
+        extended: true,
+        styled_underline: true,
+        underline_color: true,
+    };
 }
 
 impl Renditions {
@@ -72,32 +101,34 @@ impl Renditions {
 
     /// The part of these renditions a stock Mosh peer can represent.
     pub fn mosh_subset(&self) -> Self {
-        Renditions {
-            fg: self.fg,
-            bg: self.bg,
-            bold: self.bold,
-            italic: self.italic,
-            underline: if self.underline == Underline::None {
-                Underline::None
-            } else {
-                Underline::Single
-            },
-            blink: self.blink,
-            inverse: self.inverse,
-            invisible: self.invisible,
-            ..Renditions::default()
+        self.project(SgrVocabulary::MOSH)
+    }
+
+    /// What is left of these renditions in a terminal that takes `v`.
+    pub fn project(&self, v: SgrVocabulary) -> Self {
+        let mut r = *self;
+        if !v.extended {
+            r.faint = false;
+            r.strike = false;
+            r.overline = false;
         }
+        if !v.styled_underline && r.underline != Underline::None {
+            r.underline = Underline::Single;
+        }
+        if !v.underline_color {
+            r.underline_color = Color::Default;
+        }
+        r
     }
 
     /// Appends the absolute SGR sequence that selects these renditions
-    /// (`ESC [ 0 ; … m`, Mosh's order); `extended` adds faint, strike,
-    /// overline and underline styles.
-    pub fn write_sgr(&self, out: &mut Vec<u8>, extended: bool) {
+    /// (`ESC [ 0 ; … m`, Mosh's order), in vocabulary `v`.
+    pub fn write_sgr(&self, out: &mut Vec<u8>, v: SgrVocabulary) {
         out.extend_from_slice(b"\x1b[0");
         if self.bold {
             out.extend_from_slice(b";1");
         }
-        if extended && self.faint {
+        if v.extended && self.faint {
             out.extend_from_slice(b";2");
         }
         if self.italic {
@@ -106,7 +137,7 @@ impl Renditions {
         match self.underline {
             Underline::None => {}
             Underline::Single => out.extend_from_slice(b";4"),
-            _ if !extended => out.extend_from_slice(b";4"),
+            _ if !v.styled_underline => out.extend_from_slice(b";4"),
             Underline::Double => out.extend_from_slice(b";4:2"),
             Underline::Curly => out.extend_from_slice(b";4:3"),
             Underline::Dotted => out.extend_from_slice(b";4:4"),
@@ -121,14 +152,17 @@ impl Renditions {
         if self.invisible {
             out.extend_from_slice(b";8");
         }
-        if extended && self.strike {
+        if v.extended && self.strike {
             out.extend_from_slice(b";9");
         }
-        if extended && self.overline {
+        if v.extended && self.overline {
             out.extend_from_slice(b";53");
         }
         write_color(out, self.fg, 30);
         write_color(out, self.bg, 40);
+        if v.underline_color {
+            write_underline_color(out, self.underline_color);
+        }
         out.push(b'm');
     }
 }
@@ -141,6 +175,17 @@ fn write_color(out: &mut Vec<u8>, c: Color, base: u8) {
         Color::Indexed(n) if n < 8 => write!(out, ";{}", base + n),
         Color::Indexed(n) => write!(out, ";{};5;{}", base + 8, n),
         Color::Rgb(r, g, b) => write!(out, ";{};2;{};{};{}", base + 8, r, g, b),
+    };
+}
+
+/// SGR 58 in its colon form, the one terminals that know it agree on.
+fn write_underline_color(out: &mut Vec<u8>, c: Color) {
+    use std::io::Write;
+    // Writing into a Vec cannot fail.
+    let _ = match c {
+        Color::Default => Ok(()),
+        Color::Indexed(n) => write!(out, ";58:5:{n}"),
+        Color::Rgb(r, g, b) => write!(out, ";58:2::{r}:{g}:{b}"),
     };
 }
 
@@ -367,18 +412,34 @@ mod tests {
             bg: Color::Indexed(200),
             ..Renditions::default()
         };
-        r.write_sgr(&mut out, false);
+        r.write_sgr(&mut out, SgrVocabulary::MOSH);
         assert_eq!(out, b"\x1b[0;1;4;7;31;48;5;200m");
         out.clear();
-        r.write_sgr(&mut out, true);
+        r.write_sgr(&mut out, SgrVocabulary::FULL);
         assert_eq!(out, b"\x1b[0;1;2;4:3;7;31;48;5;200m");
+        out.clear();
+        let colored = Renditions {
+            underline_color: Color::Rgb(255, 0, 7),
+            ..r
+        };
+        colored.write_sgr(&mut out, SgrVocabulary::FULL);
+        assert_eq!(out, b"\x1b[0;1;2;4:3;7;31;48;5;200;58:2::255:0:7m");
+        out.clear();
+        let plain_terminal = SgrVocabulary {
+            extended: true,
+            ..SgrVocabulary::MOSH
+        };
+        colored
+            .project(plain_terminal)
+            .write_sgr(&mut out, plain_terminal);
+        assert_eq!(out, b"\x1b[0;1;2;4;7;31;48;5;200m");
         out.clear();
         Renditions {
             fg: Color::Rgb(1, 2, 3),
             bg: Color::Indexed(9),
             ..Renditions::default()
         }
-        .write_sgr(&mut out, false);
+        .write_sgr(&mut out, SgrVocabulary::MOSH);
         assert_eq!(out, b"\x1b[0;38;2;1;2;3;48;5;9m");
     }
 

@@ -4,13 +4,15 @@
 //!
 //! Only sequences that Mosh 1.4.0's emulator interprets exactly like ours
 //! are emitted: CR, LF, BS, BEL, CUP, ECH, EL, ED, DECSTBM, SGR (Mosh's
-//! subset unless `extended_sgr`), DECSET/DECRST of modes 5, 25, 1000–1006,
-//! 1015, 2004, and OSC 0/1/2/52. Never a query.
+//! subset unless the caps' `sgr` allows more), DECSET/DECRST of modes 5,
+//! 25, 1000–1006, 1015, 2004, and OSC 0/1/2/52; DECKPAM/DECKPNM and
+//! DECSCUSR only when the caps allow them (the extended diff between rmosh
+//! peers, docs/extensions.md). Never a query.
 
 use std::io::Write;
 use std::sync::Arc;
 
-use super::cell::{Color, Renditions};
+use super::cell::{Color, Renditions, SgrVocabulary};
 use super::framebuffer::{Framebuffer, Row};
 
 /// What the terminal receiving the bytes can do.
@@ -22,9 +24,12 @@ pub struct DisplayCaps {
     pub bce: bool,
     /// Window titles may be set (OSC 0/1/2).
     pub title: bool,
-    /// SGR may carry faint, strike-through, overline and underline styles.
-    /// Never for a stock Mosh peer.
-    pub extended_sgr: bool,
+    /// How much of SGR the receiver takes (Mosh's subset for a stock peer).
+    pub sgr: SgrVocabulary,
+    /// The application keypad mode is mirrored (DECKPAM/DECKPNM).
+    pub keypad: bool,
+    /// The cursor shape is mirrored (DECSCUSR).
+    pub cursor_shape: bool,
 }
 
 impl DisplayCaps {
@@ -34,7 +39,18 @@ impl DisplayCaps {
         ech: true,
         bce: true,
         title: true,
-        extended_sgr: false,
+        sgr: SgrVocabulary::MOSH,
+        keypad: false,
+        cursor_shape: false,
+    };
+
+    /// The extended diff an rmosh client replays (`extended-diff`,
+    /// docs/extensions.md): every rendition and mirrored mode.
+    pub const EXTENDED_WIRE: DisplayCaps = DisplayCaps {
+        sgr: SgrVocabulary::FULL,
+        keypad: true,
+        cursor_shape: true,
+        ..DisplayCaps::MOSH_WIRE
     };
 }
 
@@ -60,6 +76,11 @@ pub fn close_sequence(rmcup: Option<&[u8]>) -> Vec<u8> {
     v
 }
 
+/// Puts back the modes only the extended diff mirrors (normal keypad, the
+/// terminal's default cursor shape); prepended to the close sequence once
+/// the extended diff is negotiated.
+pub const MIRRORED_MODES_RESET: &[u8] = b"\x1b>\x1b[0 q";
+
 struct Frame {
     out: Vec<u8>,
     width: i32,
@@ -72,17 +93,13 @@ struct Frame {
 
 impl Frame {
     fn project(&self, r: &Renditions) -> Renditions {
-        if self.caps.extended_sgr {
-            *r
-        } else {
-            r.mosh_subset()
-        }
+        r.project(self.caps.sgr)
     }
 
     fn update_rendition(&mut self, r: &Renditions, force: bool) {
         let r = self.project(r);
         if force || self.current != r {
-            r.write_sgr(&mut self.out, self.caps.extended_sgr);
+            r.write_sgr(&mut self.out, self.caps.sgr);
             self.current = r;
         }
     }
@@ -354,6 +371,18 @@ pub fn new_frame(
             }
             let _ = write!(frame.out, "\x1b[?{}h", f.ds.mouse_encoding_mode);
         }
+    }
+
+    if caps.keypad && (!initialized || f.ds.application_keypad != last.ds.application_keypad) {
+        frame.out.extend_from_slice(if f.ds.application_keypad {
+            b"\x1b="
+        } else {
+            b"\x1b>"
+        });
+    }
+
+    if caps.cursor_shape && (!initialized || f.ds.cursor_style != last.ds.cursor_style) {
+        let _ = write!(frame.out, "\x1b[{} q", f.ds.cursor_style);
     }
 
     frame.out

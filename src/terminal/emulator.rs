@@ -1,20 +1,19 @@
 //! The terminal emulator: parser actions applied to a framebuffer.
 //!
 //! [`Emulator::new`] is Mosh 1.4.0 exactly (what a client must run to replay
-//! a stock server's diffs). [`Emulator::new_extended`] is the server's
+//! a stock server's diffs). [`Emulator::new_server`] is the server's
 //! emulator: everything Mosh does, plus the alternate screen, DEC special
-//! graphics, faint/strike/overline and underline styles, colon SGR forms,
-//! `CSI s`/`CSI u`, DECSCUSR, REP, every OSC 52 selector, the application
-//! keypad, DECRQM replies and a bounded scrollback. The extras only change
-//! what the server's screen holds; diffs still use Mosh's vocabulary.
+//! graphics, faint/strike/overline and underline styles and colour, colon
+//! SGR forms, `CSI s`/`CSI u`, DECSCUSR, REP, every OSC 52 selector, the
+//! application keypad, DECRQM replies and a bounded scrollback. Each extra
+//! is a named capability of its [`Dialect`].
 
 use super::cell::{Cell, Color, Renditions, Underline};
 use super::framebuffer::{Framebuffer, plain_lines};
 use super::parser::{Params, Parser, Perform};
 use super::width::char_width;
 
-/// Lines of scrollback the extended emulator keeps by default.
-pub const DEFAULT_SCROLLBACK: usize = 1000;
+pub use super::dialect::{DEFAULT_SCROLLBACK, Dialect};
 
 /// A terminal emulator: feed it application output, read its screen.
 #[derive(Clone)]
@@ -27,7 +26,7 @@ pub struct Emulator {
 struct Term {
     fb: Framebuffer,
     replies: Vec<u8>,
-    extended: bool,
+    dialect: Dialect,
     last_graphic: Option<char>,
     values: Vec<i32>,
     /// A wide character was ever printed: until then no cell can be the
@@ -37,11 +36,7 @@ struct Term {
 
 impl std::fmt::Debug for Emulator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "Emulator(extended: {}) {:?}",
-            self.term.extended, self.term.fb
-        )
+        write!(f, "Emulator({:?}) {:?}", self.term.dialect, self.term.fb)
     }
 }
 
@@ -53,7 +48,7 @@ impl Emulator {
             term: Term {
                 fb: Framebuffer::new(cols, rows),
                 replies: Vec::new(),
-                extended: false,
+                dialect: Dialect::MOSH_1_4,
                 last_graphic: None,
                 values: Vec::new(),
                 wide_printed: false,
@@ -62,18 +57,29 @@ impl Emulator {
     }
 
     /// The server's emulator: Mosh's semantics plus the extensions above.
-    pub fn new_extended(cols: usize, rows: usize) -> Self {
+    pub fn new_server(cols: usize, rows: usize) -> Self {
+        Emulator::with_dialect(cols, rows, Dialect::SERVER)
+    }
+
+    /// An emulator that speaks `dialect`.
+    pub fn with_dialect(cols: usize, rows: usize, dialect: Dialect) -> Self {
         let mut e = Emulator::new(cols, rows);
-        e.term.extended = true;
-        e.parser.colon_params = true;
-        e.term.fb.scrollback_limit = DEFAULT_SCROLLBACK;
-        e.term.fb.keep_wrap_at_end = true;
+        e.set_dialect(dialect);
         e
     }
 
-    /// True for the server's extended emulator.
-    pub fn is_extended(&self) -> bool {
-        self.term.extended
+    /// Switches to `dialect` from here on (a client does when the server
+    /// announced the extended diff); the screen is kept.
+    pub fn set_dialect(&mut self, dialect: Dialect) {
+        self.term.dialect = dialect;
+        self.parser.colon_params = dialect.colon_sgr;
+        self.term.fb.scrollback_limit = dialect.scrollback;
+        self.term.fb.keep_wrap_at_end = dialect.wrap_flag_at_end;
+    }
+
+    /// What this emulator understands.
+    pub fn dialect(&self) -> Dialect {
+        self.term.dialect
     }
 
     /// Interprets application output.
@@ -94,7 +100,7 @@ impl Emulator {
     /// Changes the screen size.
     pub fn resize(&mut self, cols: usize, rows: usize) {
         self.term.fb.resize(cols, rows);
-        if self.term.extended {
+        if self.term.dialect.whole_wide_chars {
             self.term.fb.clear_wide_in_last_column();
         }
     }
@@ -148,7 +154,7 @@ impl Term {
     }
 
     fn print_char(&mut self, mut ch: char) {
-        if self.extended {
+        if self.dialect.dec_graphics {
             let g = usize::from(self.fb.ds.shift_out);
             if self.fb.ds.charsets.get(g) == Some(&true) {
                 ch = dec_graphic(ch);
@@ -169,9 +175,12 @@ impl Term {
                 {
                     let (r, c) = fb.cursor();
                     // Mosh erases the last column and the row's wrap flag;
-                    // the extended emulator leaves the right half of a wide
+                    // with whole wide characters the right half of a wide
                     // character alone (a diff could not change it).
-                    if !(self.extended && c > 0 && fb.cell(r, c - 1).is_some_and(|x| x.wide)) {
+                    if !(self.dialect.whole_wide_chars
+                        && c > 0
+                        && fb.cell(r, c - 1).is_some_and(|x| x.wide))
+                    {
                         fb.reset_cell(r, c);
                         if let Some(row) = fb.cursor_row_mut() {
                             row.set_wrap(false);
@@ -181,7 +190,7 @@ impl Term {
                     fb.move_rows_autoscroll(1);
                 }
                 let (row, col) = fb.cursor();
-                if self.extended {
+                if self.dialect.whole_wide_chars {
                     // Keep wide characters whole, so that a peer's emulator
                     // draws exactly this screen: no wide character hanging
                     // off the last column, none cut in half.
@@ -197,7 +206,7 @@ impl Term {
                     for _ in 0..w {
                         fb.insert_cell(row, col);
                     }
-                    if self.extended {
+                    if self.dialect.whole_wide_chars {
                         fb.clear_wide_in_last_column();
                     }
                 }
@@ -221,7 +230,7 @@ impl Term {
                     return;
                 }
                 let (r, mut c) = (r as usize, c as usize);
-                if self.extended
+                if self.dialect.whole_wide_chars
                     && c > 0
                     && fb.cell(r, c).is_some_and(|x| x.is_empty())
                     && fb.cell(r, c - 1).is_some_and(|x| x.wide)
@@ -260,10 +269,11 @@ impl Term {
             let fb = &mut self.fb;
             let ds = &fb.ds;
             let (row, col) = fb.cursor();
-            let graphics =
-                self.extended && ds.charsets.get(usize::from(ds.shift_out)) == Some(&true);
-            let split_wide =
-                self.extended && col > 0 && fb.cell(row, col - 1).is_some_and(|c| c.wide);
+            let graphics = self.dialect.dec_graphics
+                && ds.charsets.get(usize::from(ds.shift_out)) == Some(&true);
+            let split_wide = self.dialect.whole_wide_chars
+                && col > 0
+                && fb.cell(row, col - 1).is_some_and(|c| c.wide);
             if ds.next_print_will_wrap
                 || ds.insert_mode
                 || graphics
@@ -314,8 +324,8 @@ impl Term {
             }
             0x88 => self.fb.ds.set_tab(),
             0x8D => self.fb.move_rows_autoscroll(-1),
-            0x0E if self.extended => self.fb.ds.shift_out = true,
-            0x0F if self.extended => self.fb.ds.shift_out = false,
+            0x0E if self.dialect.dec_graphics => self.fb.ds.shift_out = true,
+            0x0F if self.dialect.dec_graphics => self.fb.ds.shift_out = false,
             _ => {}
         }
     }
@@ -323,7 +333,10 @@ impl Term {
     /// Extended emulator: before editing at `col`, erase a wide character
     /// whose right half is there, so no cell hides under a wide character.
     fn split_wide(&mut self, row: usize, col: usize) {
-        if self.extended && col > 0 && self.fb.cell(row, col - 1).is_some_and(|c| c.wide) {
+        if self.dialect.whole_wide_chars
+            && col > 0
+            && self.fb.cell(row, col - 1).is_some_and(|c| c.wide)
+        {
             self.fb.reset_cell(row, col - 1);
         }
     }
@@ -341,7 +354,7 @@ impl Term {
         let mut values = std::mem::take(&mut self.values);
         params.values(&mut values);
         let v = &values[..];
-        let extended = self.extended;
+        let d = self.dialect;
         let key_final = if (fin as u32) <= 255 && inter.len() < 8 {
             Some(fin)
         } else {
@@ -430,7 +443,7 @@ impl Term {
                 self.fb.ds.move_col(0, false, false);
             }
             (b"", 'm') => {
-                if extended && params.has_colon() {
+                if d.colon_sgr && params.has_colon() {
                     self.sgr_extended(params);
                 } else {
                     self.sgr(v);
@@ -457,7 +470,7 @@ impl Term {
                 for _ in 0..param(v, 0, 1).min(width) {
                     self.fb.insert_cell(row, col);
                 }
-                if extended {
+                if d.whole_wide_chars {
                     self.fb.clear_wide_in_last_column();
                 }
             }
@@ -477,12 +490,12 @@ impl Term {
             (b"", 'S') => self.fb.scroll(param(v, 0, 1)),
             (b"", 'T') => self.fb.scroll(-param(v, 0, 1)),
             // Extensions (the server's emulator only).
-            (b"", 's') if extended => self.fb.ds.save_cursor(),
-            (b"", 'u') if extended => self.fb.ds.restore_cursor(),
-            (b" ", 'q') if extended => {
+            (b"", 's') if d.csi_save_cursor => self.fb.ds.save_cursor(),
+            (b"", 'u') if d.csi_save_cursor => self.fb.ds.restore_cursor(),
+            (b" ", 'q') if d.cursor_shape => {
                 self.fb.ds.cursor_style = param(v, 0, 0).clamp(0, 6) as u8;
             }
-            (b"", 'b') if extended => {
+            (b"", 'b') if d.rep => {
                 if let Some(c) = self.last_graphic {
                     let n = param(v, 0, 1).min(width * height);
                     for _ in 0..n {
@@ -490,13 +503,13 @@ impl Term {
                     }
                 }
             }
-            (b"?$", 'p') if extended => {
+            (b"?$", 'p') if d.mode_queries => {
                 let mode = param(v, 0, 0);
                 let state = self.dec_mode_state(mode);
                 let s = format!("\x1b[?{mode};{state}$y");
                 self.replies.extend_from_slice(s.as_bytes());
             }
-            (b"$", 'p') if extended => {
+            (b"$", 'p') if d.mode_queries => {
                 let mode = param(v, 0, 0);
                 let state = match mode {
                     4 if self.fb.ds.insert_mode => 1,
@@ -556,7 +569,7 @@ impl Term {
                 1004 => ds.mouse_focus_event = set,
                 1007 => ds.mouse_alternate_scroll = set,
                 2004 => ds.bracketed_paste = set,
-                47 | 1047 if self.extended => {
+                47 | 1047 if self.dialect.alt_screen => {
                     if set {
                         self.fb.enter_alternate(false, p == 1047);
                     } else {
@@ -564,14 +577,14 @@ impl Term {
                         self.fb.clear_wide_in_last_column();
                     }
                 }
-                1048 if self.extended => {
+                1048 if self.dialect.alt_screen => {
                     if set {
                         ds.save_cursor();
                     } else {
                         ds.restore_cursor();
                     }
                 }
-                1049 if self.extended => {
+                1049 if self.dialect.alt_screen => {
                     if set {
                         self.fb.enter_alternate(true, true);
                     } else {
@@ -579,7 +592,7 @@ impl Term {
                         self.fb.clear_wide_in_last_column();
                     }
                 }
-                66 if self.extended => ds.application_keypad = set,
+                66 if self.dialect.keypad => ds.application_keypad = set,
                 _ => {}
             }
         }
@@ -587,7 +600,7 @@ impl Term {
 
     /// Mosh's `set_rendition` for one plain SGR value.
     fn add_rendition(&mut self, n: i32) {
-        let extended = self.extended;
+        let extended = self.dialect.extended_sgr;
         let r = &mut self.fb.ds.renditions;
         match n {
             0 => *r = Renditions::default(),
@@ -614,6 +627,7 @@ impl Term {
             9 | 29 if extended => r.strike = n == 9,
             21 if extended => r.underline = Underline::Double,
             53 | 55 if extended => r.overline = n == 53,
+            59 if extended => r.underline_color = Color::Default,
             _ => {}
         }
     }
@@ -623,18 +637,21 @@ impl Term {
         let mut i = 0;
         while i < count {
             let r = param(v, i, 0);
-            if (r == 38 || r == 48) && count - i >= 3 && param(v, i + 1, -1) == 5 {
+            // SGR 58 (underline colour) takes the colour forms of 38 and
+            // 48; Mosh knows no 58 and skips only the 58 itself.
+            let colour = r == 38 || r == 48 || (r == 58 && self.dialect.extended_sgr);
+            if colour && count - i >= 3 && param(v, i + 1, -1) == 5 {
                 let n = param(v, i + 2, 0);
                 if (0..=255).contains(&n) {
                     let c = Color::Indexed(n as u8);
-                    self.set_color(r == 38, c);
+                    self.set_color(r, c);
                 }
                 i += 3;
                 continue;
             }
-            if (r == 38 || r == 48) && count - i >= 5 && param(v, i + 1, -1) == 2 {
+            if colour && count - i >= 5 && param(v, i + 1, -1) == 2 {
                 let c = true_color(param(v, i + 2, 0), param(v, i + 3, 0), param(v, i + 4, 0));
-                self.set_color(r == 38, c);
+                self.set_color(r, c);
                 i += 5;
                 continue;
             }
@@ -643,11 +660,13 @@ impl Term {
         }
     }
 
-    fn set_color(&mut self, fg: bool, c: Color) {
-        if fg {
-            self.fb.ds.renditions.fg = c;
-        } else {
-            self.fb.ds.renditions.bg = c;
+    /// Sets the colour that SGR `which` (38, 48 or 58) selects.
+    fn set_color(&mut self, which: i32, c: Color) {
+        let r = &mut self.fb.ds.renditions;
+        match which {
+            38 => r.fg = c,
+            48 => r.bg = c,
+            _ => r.underline_color = c,
         }
     }
 
@@ -676,20 +695,17 @@ impl Term {
                         _ => Underline::Single,
                     }
                 }
-                38 | 48 => match param(&g, 1, 0) {
+                38 | 48 | 58 => match param(&g, 1, 0) {
                     5 => {
                         let n = g.get(2).copied().unwrap_or(-1).max(0);
                         if n <= 255 {
-                            self.set_color(head == 38, Color::Indexed(n as u8));
+                            self.set_color(head, Color::Indexed(n as u8));
                         }
                     }
                     2 => {
                         let rgb = if g.len() >= 6 { &g[3..6] } else { &g[2..] };
                         let ch = |i: usize| rgb.get(i).copied().unwrap_or(0).clamp(0, 255);
-                        self.set_color(
-                            head == 38,
-                            Color::Rgb(ch(0) as u8, ch(1) as u8, ch(2) as u8),
-                        );
+                        self.set_color(head, Color::Rgb(ch(0) as u8, ch(1) as u8, ch(2) as u8));
                     }
                     _ => {}
                 },
@@ -727,18 +743,18 @@ impl Term {
                 self.fb.reset();
                 self.last_graphic = None;
             }
-            (b"(" | b")", f) if self.extended => {
+            (b"(" | b")", f) if self.dialect.dec_graphics => {
                 let g = usize::from(inter == b")");
                 self.fb.ds.charsets[g] = f == '0';
             }
-            (b"", '=') if self.extended => self.fb.ds.application_keypad = true,
-            (b"", '>') if self.extended => self.fb.ds.application_keypad = false,
+            (b"", '=') if self.dialect.keypad => self.fb.ds.application_keypad = true,
+            (b"", '>') if self.dialect.keypad => self.fb.ds.application_keypad = false,
             _ => {}
         }
     }
 
     fn osc(&mut self, s: &[char]) {
-        if self.extended && s.len() >= 3 && s[..3] == ['5', '2', ';'] {
+        if self.dialect.osc52_selectors && s.len() >= 3 && s[..3] == ['5', '2', ';'] {
             // Every selector form: 52;<selectors>;<data>; queries are ignored.
             if let Some(semi) = s[3..].iter().position(|&c| c == ';') {
                 let sel = &s[3..3 + semi];
@@ -769,9 +785,13 @@ impl Term {
             self.fb.title_initialized = true;
             // Mosh keeps at most 256 characters of the OSC string, prefix
             // included. A diff always sends `0;`, `1;` or `2;` before a
-            // title, so the extended (server) emulator keeps only what a
+            // title, so a diff-sized emulator (the server's) keeps only what a
             // client can get back: 254 characters, even after a bare `;`.
-            let limit = if self.extended { 254 + offset } else { 256 };
+            let limit = if self.dialect.diff_sized_titles {
+                254 + offset
+            } else {
+                256
+            };
             let end = s.len().min(limit);
             let title: String = s.get(offset..end).unwrap_or(&[]).iter().collect();
             if set_icon {
@@ -796,7 +816,8 @@ impl Perform for Term {
     fn line_feeds(&mut self, bytes: &[u8]) -> usize {
         let ds = &self.fb.ds;
         let bottom = ds.height() - 1;
-        let graphics = self.extended && ds.charsets.get(usize::from(ds.shift_out)) == Some(&true);
+        let graphics =
+            self.dialect.dec_graphics && ds.charsets.get(usize::from(ds.shift_out)) == Some(&true);
         if ds.insert_mode
             || graphics
             || ds.scroll_top() != 0
@@ -949,7 +970,7 @@ mod tests {
         let long = format!("\x1b];{}\x07", "t".repeat(300));
         // Mosh's own emulator: 256 characters of `;ttt…`, less the `;`.
         assert_eq!(emu(long.as_bytes()).framebuffer().window_title.len(), 255);
-        let mut server = Emulator::new_extended(20, 4);
+        let mut server = Emulator::new_server(20, 4);
         let empty = server.framebuffer().clone();
         server.feed(long.as_bytes());
         assert_eq!(server.framebuffer().window_title.len(), 254);
@@ -982,7 +1003,7 @@ mod tests {
 
     #[test]
     fn extended_alternate_screen_and_dec_graphics() {
-        let mut e = Emulator::new_extended(10, 3);
+        let mut e = Emulator::new_server(10, 3);
         e.feed(b"abc\x1b[?1049h\x1b(0qx\x1b(B");
         assert_eq!(e.framebuffer().row_text(0), "   ─│");
         e.feed(b"\x1b[?1049l");
@@ -992,7 +1013,7 @@ mod tests {
 
     #[test]
     fn extended_printing_into_a_wide_characters_right_half_erases_it() {
-        let mut e = Emulator::new_extended(10, 2);
+        let mut e = Emulator::new_server(10, 2);
         e.feed("ab\r\n中d\x1b[2;2Hx".as_bytes());
         let fb = e.framebuffer();
         assert_eq!(fb.row_text(0), "ab");
@@ -1006,7 +1027,7 @@ mod tests {
 
     #[test]
     fn extended_colon_sgr_and_rep_and_scrollback() {
-        let mut e = Emulator::new_extended(10, 2);
+        let mut e = Emulator::new_server(10, 2);
         e.feed(b"\x1b[4:3;38:2::1:2:3;2mA\x1b[3b");
         let r = e.framebuffer().ds.renditions;
         assert_eq!(r.underline, Underline::Curly);
@@ -1086,7 +1107,7 @@ mod tests {
 
     #[test]
     fn hostile_input_does_not_panic() {
-        let mut e = Emulator::new_extended(3, 2);
+        let mut e = Emulator::new_server(3, 2);
         let mut junk = Vec::new();
         let mut x: u32 = 12345;
         for _ in 0..20000 {
@@ -1266,7 +1287,7 @@ mod tests {
             resize_at in 0usize..60,
             new_size in (1usize..13, 1usize..7),
         ) {
-            let make = |c, r| if extended { Emulator::new_extended(c, r) } else { Emulator::new(c, r) };
+            let make = |c, r| if extended { Emulator::new_server(c, r) } else { Emulator::new(c, r) };
             let (mut fast, mut slow) = (make(cols, rows), make(cols, rows));
             if extended {
                 fast.term.fb.scrollback_limit = scrollback;

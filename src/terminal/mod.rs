@@ -3,7 +3,7 @@
 //! * [`parser`]: bytes → actions, Mosh 1.4.0's UTF-8 and DEC-ANSI rules;
 //! * [`framebuffer`] and [`cell`]: the screen state;
 //! * [`emulator`]: actions applied to the screen ([`Emulator::new`] is
-//!   Mosh-exact, [`Emulator::new_extended`] is the server's richer one);
+//!   Mosh-exact, [`Emulator::new_server`] is the server's richer one);
 //! * [`display`]: the diff between two screens, as escape bytes;
 //! * [`keyboard`]: the server's cursor-key translation;
 //! * [`width`]: glibc 2.36 `wcwidth`.
@@ -11,6 +11,7 @@
 //! See docs/terminal.md.
 
 pub mod cell;
+pub mod dialect;
 pub mod display;
 pub mod emulator;
 pub mod framebuffer;
@@ -20,6 +21,7 @@ pub mod width;
 mod width_table;
 
 pub use cell::{Cell, Color, Renditions, Underline};
+pub use dialect::Dialect;
 pub use display::{DisplayCaps, new_frame};
 pub use emulator::Emulator;
 pub use framebuffer::{DrawState, Framebuffer, Row};

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use rmosh::terminal::{Emulator, Framebuffer, Renditions};
+use rmosh::terminal::{DisplayCaps, Emulator, Framebuffer, Renditions};
 
 /// Names of the recorded programs in tests/corpus/.
 pub const RECORDINGS: [&str; 8] = [
@@ -45,7 +45,7 @@ pub fn tmux_screen(
             cursor = Some((y, x));
         }
     }
-    let mut e = Emulator::new_extended(cols, rows);
+    let mut e = Emulator::new_server(cols, rows);
     for (i, line) in lines.iter().take(rows).enumerate() {
         if i > 0 {
             e.feed(b"\r\n");
@@ -162,6 +162,31 @@ pub fn client_differences(
     server: &Framebuffer,
     extended: bool,
 ) -> Vec<String> {
+    client_differences_in(client, server, extended, &DisplayCaps::MOSH_WIRE)
+}
+
+/// Differences between what the client shows and the server's screen as a
+/// diff in vocabulary `caps` can represent it (renditions, and the mirrored
+/// keypad mode and cursor shape where `caps` carries them).
+pub fn client_differences_in(
+    client: &Framebuffer,
+    server: &Framebuffer,
+    extended: bool,
+    caps: &DisplayCaps,
+) -> Vec<String> {
+    let mut mirrored = Vec::new();
+    if caps.keypad && client.ds.application_keypad != server.ds.application_keypad {
+        mirrored.push(format!(
+            "keypad {} vs {}",
+            client.ds.application_keypad, server.ds.application_keypad
+        ));
+    }
+    if caps.cursor_shape && client.ds.cursor_style != server.ds.cursor_style {
+        mirrored.push(format!(
+            "cursor shape {} vs {}",
+            client.ds.cursor_style, server.ds.cursor_style
+        ));
+    }
     let mut projected = server.clone();
     let mut client = client.clone();
     if !extended {
@@ -181,11 +206,11 @@ pub fn client_differences(
     for y in 0..projected.height() {
         for x in 0..projected.width() {
             if let Some(c) = projected.cell_mut(y, x) {
-                c.renditions = c.renditions.mosh_subset();
+                c.renditions = c.renditions.project(caps.sgr);
             }
         }
     }
-    projected.ds.renditions = projected.ds.renditions.mosh_subset();
+    projected.ds.renditions = projected.ds.renditions.project(caps.sgr);
     // A soft wrap on the bottom row cannot be reproduced without scrolling
     // (the real terminal wraps only when the next character arrives), so
     // Mosh leaves it unset on the client, also once that row scrolls up.
@@ -204,5 +229,6 @@ pub fn client_differences(
     // One BEL is sent however often the bell rang; whether it rang is
     // checked by the caller.
     projected.bell_count = client.bell_count;
-    client.differences(&projected)
+    mirrored.extend(client.differences(&projected));
+    mirrored
 }

@@ -242,7 +242,7 @@ mod tests {
         // The 25 characters take two rows of 20, the first soft-wrapped.
         let want = [true, true, true, true, false, false, false, true, true];
         for all_at_once in [false, true] {
-            let mut e = Emulator::new_extended(20, 3);
+            let mut e = Emulator::new_server(20, 3);
             if all_at_once {
                 e.feed(&lines.concat());
             } else {
