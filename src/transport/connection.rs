@@ -62,7 +62,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 
 use super::compress::decode_instruction;
 use super::crypto::{Direction, SeqCounter, Session};
@@ -233,7 +233,7 @@ impl<L: State, R: State> Connection<L, R> {
             assembly: FragmentAssembly::new(),
             queue: VecDeque::new(),
             now,
-            rng: StdRng::from_os_rng(),
+            rng: rand::make_rng(),
             fatal: None,
             datagrams_sent: 0,
         }
