@@ -39,7 +39,15 @@ impl Role {
 /// rmosh: the mobile shell. Client, server and SSH bootstrapper in one binary,
 /// wire-compatible with Mosh 1.4.0.
 #[derive(Debug, Parser)]
-#[command(name = "rmosh", version, about, long_about = None)]
+#[command(
+    name = "rmosh",
+    version,
+    about,
+    long_about = None,
+    override_usage = "rmosh [OPTIONS] [USER@]HOST [-- COMMAND...]\n       rmosh <SUBCOMMAND> [ARGS]",
+    after_help = "`rmosh HOST` means `rmosh connect HOST`. A host named like a subcommand \
+                  is reached with `rmosh connect NAME`."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -61,8 +69,27 @@ pub enum Command {
     },
 }
 
+/// Inserts `connect` when the first argument is neither a subcommand nor
+/// `--help`/`--version`, so `rmosh HOST` works as `ssh HOST` does.
+pub fn with_implicit_connect(mut args: Vec<OsString>) -> Vec<OsString> {
+    let Some(first) = args.get(1).and_then(|a| a.to_str()) else {
+        return args;
+    };
+    let cmd = Cli::command();
+    let is_subcommand = cmd
+        .get_subcommands()
+        .any(|s| s.get_name() == first || s.get_all_aliases().any(|a| a == first))
+        || first == "help";
+    let is_top_flag = matches!(first, "-h" | "--help" | "-V" | "--version");
+    if !is_subcommand && !is_top_flag {
+        args.insert(1, OsString::from("connect"));
+    }
+    args
+}
+
 /// Runs `rmosh` with its subcommands; `args` includes argv[0].
 pub fn rmosh_main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let args = with_implicit_connect(args.into_iter().collect());
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
@@ -115,6 +142,37 @@ mod tests {
         assert_eq!(Role::from_argv0(OsStr::new("./mosh")), Role::MoshWrapper);
         assert_eq!(Role::from_argv0(OsStr::new("/x/rmosh")), Role::Rmosh);
         assert_eq!(Role::from_argv0(OsStr::new("mosh-server-old")), Role::Rmosh);
+    }
+
+    fn implicit(v: &[&str]) -> Vec<String> {
+        with_implicit_connect(v.iter().map(OsString::from).collect())
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn a_host_first_means_connect_and_subcommands_win() {
+        assert_eq!(
+            implicit(&["rmosh", "myhost"]),
+            ["rmosh", "connect", "myhost"]
+        );
+        assert_eq!(
+            implicit(&["rmosh", "-J", "jump", "h", "--", "ls"]),
+            ["rmosh", "connect", "-J", "jump", "h", "--", "ls"]
+        );
+        for sub in [
+            "connect",
+            "server",
+            "client",
+            "completions",
+            "help",
+            "--help",
+            "-V",
+        ] {
+            assert_eq!(implicit(&["rmosh", sub, "x"]), ["rmosh", sub, "x"]);
+        }
+        assert_eq!(implicit(&["rmosh"]), ["rmosh"]);
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod net;
 pub mod prediction;
 pub mod relay;
 pub mod server;
+pub mod stderr_log;
 pub mod sync;
 pub mod terminal;
 pub mod transport;

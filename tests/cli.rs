@@ -45,10 +45,29 @@ fn version_is_printed() {
 }
 
 #[test]
-fn unknown_subcommand_is_a_usage_error() {
-    let out = run(Command::new(rmosh()).arg("frobnicate"));
+fn unknown_option_is_a_usage_error() {
+    let out = run(Command::new(rmosh()).arg("--frobnicate"));
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("frobnicate"));
+}
+
+#[test]
+fn a_bare_host_is_connect_and_a_host_named_like_a_subcommand_needs_connect() {
+    // -G stops after resolving, so no network is involved.
+    // The subcommand wins when it comes first.
+    let out = run(Command::new(rmosh()).args(["server", "--help"]));
+    assert!(out.status.success());
+    assert!(
+        !text(&out.stdout).contains("DESTINATION"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = run(Command::new(rmosh()).args(["-G", "-F", "none", "-l", "u", "somehost"]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("hostname somehost\n"));
+    let out = run(Command::new(rmosh()).args(["connect", "-G", "-F", "none", "server"]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("hostname server\n"));
 }
 
 /// Runs the binary through a symlink named `name` with `args`.

@@ -57,6 +57,21 @@ pub struct ConnectArgs {
     /// Address family for SSH and UDP.
     #[arg(long = "family", value_enum, default_value_t = Family::Auto)]
     pub family: Family,
+    /// IPv4 only (`--family=inet`, like `ssh -4`).
+    #[arg(short = '4', conflicts_with_all = ["inet6", "family"])]
+    pub inet4: bool,
+    /// IPv6 only (`--family=inet6`, like `ssh -6`).
+    #[arg(short = '6', conflicts_with = "family")]
+    pub inet6: bool,
+    /// Connect through these jump hosts, `[user@]host[:port]`, comma-separated (like `ssh -J`).
+    #[arg(short = 'J', value_name = "DESTINATION")]
+    pub jump: Option<String>,
+    /// Debug output on stderr; repeat for more (like `ssh -v`).
+    #[arg(short = 'v', action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Print the resolved SSH configuration for the host and exit (like `ssh -G`).
+    #[arg(short = 'G')]
+    pub print_config: bool,
     /// Copy rmosh to the remote when it has no server (auto), always, or never.
     #[arg(long = "deploy", value_enum, default_value_t = DeployMode::Auto)]
     pub deploy: DeployMode,
@@ -88,7 +103,16 @@ pub fn run_connect(args: ConnectArgs) -> ExitCode {
         no_init: args.no_init,
         local: args.local,
         bind_server: args.bind_server,
-        family: args.family,
+        family: if args.inet4 {
+            Family::Inet
+        } else if args.inet6 {
+            Family::Inet6
+        } else {
+            args.family
+        },
+        jump: args.jump,
+        verbose: args.verbose,
+        print_config: args.print_config,
         deploy: args.deploy,
         ssh_command: args.ssh,
         no_ssh_pty: false,

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod cli;
 pub mod connect;
 pub mod deploy;
+pub mod dump_config;
 pub mod hostkey;
 pub mod known_hosts;
 pub mod launch;
