@@ -12,7 +12,11 @@ fn yes_no(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
 }
 
+/// A file list as ssh writes it; an empty one was set to `none`.
 fn paths(v: &[PathBuf]) -> String {
+    if v.is_empty() {
+        return "none".into();
+    }
     v.iter()
         .map(|p| p.display().to_string())
         .collect::<Vec<_>>()

@@ -936,7 +936,11 @@ impl<'a> Resolver<'a> {
             hash_known_hosts: flag("hashknownhosts", false)?,
             host_key_alias: c.get("hostkeyalias").map(str::to_string),
             connect_timeout: secs("connecttimeout")?,
-            server_alive_interval: secs("serveraliveinterval")?,
+            // As in OpenSSH, BatchMode turns keep-alives on unless they were set.
+            server_alive_interval: match c.get("serveraliveinterval") {
+                None if flag("batchmode", false)? => Some(Duration::from_secs(300)),
+                _ => secs("serveraliveinterval")?,
+            },
             server_alive_count_max: match c.get("serveralivecountmax") {
                 Some(v) => v.parse().map_err(|_| bad(format!("bad number '{v}'")))?,
                 None => 3,
