@@ -147,3 +147,53 @@ fn verbose_shows_the_remote_command_and_output_but_never_the_key() {
     // One -v: russh's messages stay hidden.
     assert!(!err.contains("debug2:"), "{err}");
 }
+
+#[test]
+fn settings_file_applies_per_host_below_the_environment() {
+    let s = Sshd::start("settings", "");
+    s.trust_host_key();
+    let cfg = write_config(&s, &s.host_block("myhost"));
+    let xdg = s.path("xdg");
+    std::fs::create_dir_all(xdg.join("rmosh")).expect("mkdir");
+    std::fs::write(
+        xdg.join("rmosh/config"),
+        "Host other\n  Predict always\nHost my*\n  Predict never\n  Deploy never\n",
+    )
+    .expect("write settings");
+    let run = |env_predict: Option<&str>| {
+        let _ = std::fs::remove_file(s.path("client.predict"));
+        let mut c = s.rmosh_bare();
+        c.env("XDG_CONFIG_HOME", &xdg)
+            .env_remove("MOSH_PREDICTION_DISPLAY")
+            .arg("-F")
+            .arg(&cfg)
+            .args(fake_programs(&s))
+            .args(["myhost", "--", "true"]);
+        if let Some(p) = env_predict {
+            c.env("MOSH_PREDICTION_DISPLAY", p);
+        }
+        let out = run_with_timeout(c, LIMIT);
+        assert_handed_off(&s, &out);
+        std::fs::read_to_string(s.path("client.predict")).unwrap_or_default()
+    };
+    assert_eq!(run(None), "never", "the file's Host my* block");
+    assert_eq!(
+        run(Some("experimental")),
+        "experimental",
+        "environment wins"
+    );
+
+    std::fs::write(xdg.join("rmosh/config"), "Host *\n  Predict sometimes\n").expect("write");
+    let mut c = s.rmosh_bare();
+    c.env("XDG_CONFIG_HOME", &xdg).args(["myhost"]);
+    let out = run_with_timeout(c, LIMIT);
+    assert_eq!(out.status.code(), Some(255), "{}", describe(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "{}:2: unknown Predict mode 'sometimes'",
+            xdg.join("rmosh/config").display()
+        )),
+        "{err}"
+    );
+}

@@ -73,8 +73,9 @@ pub struct ConnectArgs {
     #[arg(short = 'G')]
     pub print_config: bool,
     /// Copy rmosh to the remote when it has no server (auto), always, or never.
-    #[arg(long = "deploy", value_enum, default_value_t = DeployMode::Auto)]
-    pub deploy: DeployMode,
+    /// [default: auto]
+    #[arg(long = "deploy", value_enum)]
+    pub deploy: Option<DeployMode>,
     /// Use this external ssh command instead of the built-in SSH client.
     #[arg(long = "ssh", value_name = "COMMAND")]
     pub ssh: Option<String>,
@@ -87,7 +88,8 @@ pub fn run_connect(args: ConnectArgs) -> ExitCode {
         original.push("--".into());
         original.extend(args.command.iter().cloned());
     }
-    connect::run(ConnectOptions {
+    let deploy_given = args.deploy.is_some();
+    let mut opts = ConnectOptions {
         destination: args.destination,
         command: args.command,
         udp_port: args.port,
@@ -113,11 +115,17 @@ pub fn run_connect(args: ConnectArgs) -> ExitCode {
         jump: args.jump,
         verbose: args.verbose,
         print_config: args.print_config,
-        deploy: args.deploy,
+        deploy: args.deploy.unwrap_or_default(),
         ssh_command: args.ssh,
         no_ssh_pty: false,
         original_args: original.join(" "),
-    })
+        ..ConnectOptions::default()
+    };
+    if let Err(e) = super::settings::apply_file(&mut opts, deploy_given) {
+        eprintln!("rmosh: {e}");
+        return ExitCode::from(255);
+    }
+    connect::run(opts)
 }
 
 const WRAPPER_USAGE: &str = "Usage: mosh [options] [--] [user@]host [command...]
@@ -404,13 +412,21 @@ pub fn mosh_wrapper_main(args: Vec<OsString>) -> ExitCode {
             );
             ExitCode::SUCCESS
         }
-        Ok(WrapperRequest::Connect(o)) => match wrapper_to_connect(*o, original) {
-            Ok(opts) => connect::run(opts),
-            Err(e) => {
-                eprintln!("{e}\n{WRAPPER_USAGE}");
-                ExitCode::from(255)
+        Ok(WrapperRequest::Connect(o)) => {
+            let deploy_given = o.deploy.is_some();
+            let mut opts = match wrapper_to_connect(*o, original) {
+                Ok(opts) => opts,
+                Err(e) => {
+                    eprintln!("{e}\n{WRAPPER_USAGE}");
+                    return ExitCode::from(255);
+                }
+            };
+            if let Err(e) = super::settings::apply_file(&mut opts, deploy_given) {
+                eprintln!("mosh: {e}");
+                return ExitCode::from(255);
             }
-        },
+            connect::run(opts)
+        }
         Err(e) => {
             eprintln!("{e}\n{WRAPPER_USAGE}");
             ExitCode::from(255)

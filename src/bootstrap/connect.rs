@@ -101,6 +101,8 @@ pub struct ConnectOptions {
     pub print_config: bool,
     /// `--deploy`.
     pub deploy: DeployMode,
+    /// Escape key for the client (`MOSH_ESCAPE_KEY`; empty = none), from the settings file.
+    pub escape_key: Option<Vec<u8>>,
     /// `--ssh=CMD`.
     pub ssh_command: Option<String>,
     /// `--no-ssh-pty` (wrapper only): no `-tt` for the external ssh.
@@ -477,6 +479,12 @@ fn exec_client(opts: &ConnectOptions, t: Target) -> ExitCode {
     }
     if opts.no_init {
         cmd.env("MOSH_NO_TERM_INIT", "1");
+    }
+    if let Some(k) = &opts.escape_key {
+        cmd.env(
+            "MOSH_ESCAPE_KEY",
+            <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(k),
+        );
     }
     let _ = std::io::stdout().flush();
     timing::mark("exec client");

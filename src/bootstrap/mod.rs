@@ -12,5 +12,6 @@ pub mod pattern;
 pub mod prompt;
 pub mod remote;
 pub mod session;
+pub mod settings;
 pub mod ssh_config;
 pub mod timing;

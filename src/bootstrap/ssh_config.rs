@@ -328,7 +328,7 @@ fn split_words(line: &str) -> Result<Vec<String>, String> {
 }
 
 /// Splits `Keyword value…` / `Keyword=value…` into the keyword and its words.
-fn split_keyword(line: &str) -> Result<Option<(String, Vec<String>)>, String> {
+pub(crate) fn split_keyword(line: &str) -> Result<Option<(String, Vec<String>)>, String> {
     let trimmed = line.trim();
     if trimmed.is_empty() || trimmed.starts_with('#') {
         return Ok(None);
