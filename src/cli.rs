@@ -67,6 +67,15 @@ pub enum Command {
         /// The shell to generate completions for.
         shell: Shell,
     },
+    /// Print a man page (rmosh, rmosh-connect, rmosh-server, rmosh-client).
+    #[command(hide = true)]
+    Man {
+        /// The page's name.
+        page: String,
+    },
+    /// Print the destinations the completion scripts offer.
+    #[command(hide = true, name = "complete-hosts")]
+    CompleteHosts,
 }
 
 /// Inserts `connect` when the first argument is neither a subcommand nor
@@ -109,6 +118,23 @@ pub fn rmosh_main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             print!("{}", completion_script(shell));
             ExitCode::SUCCESS
         }
+        Command::Man { page } => match crate::manpage::page(&page) {
+            Some(text) => {
+                print!("{text}");
+                ExitCode::SUCCESS
+            }
+            None => {
+                eprintln!(
+                    "rmosh: no man page '{page}' (there are {})",
+                    crate::manpage::PAGES.join(", ")
+                );
+                ExitCode::from(2)
+            }
+        },
+        Command::CompleteHosts => {
+            print!("{}", crate::bootstrap::host_names::all());
+            ExitCode::SUCCESS
+        }
     }
 }
 
@@ -116,7 +142,15 @@ pub fn rmosh_main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 pub fn completion_script(shell: Shell) -> String {
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut Cli::command(), "rmosh", &mut out);
-    String::from_utf8_lossy(&out).into_owned()
+    let mut script = String::from_utf8_lossy(&out).into_owned();
+    // The destination is completed from the SSH configuration and known_hosts.
+    script.push_str(match shell {
+        Shell::Bash => include_str!("../completions/extra/hosts.bash"),
+        Shell::Zsh => include_str!("../completions/extra/hosts.zsh"),
+        Shell::Fish => include_str!("../completions/extra/hosts.fish"),
+        _ => "",
+    });
+    script
 }
 
 /// Prints the standard error for a role that is not built yet.

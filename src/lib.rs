@@ -9,6 +9,7 @@
 pub mod bootstrap;
 pub mod cli;
 pub mod client;
+pub mod manpage;
 pub mod net;
 pub mod prediction;
 pub mod relay;

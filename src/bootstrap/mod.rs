@@ -5,6 +5,7 @@ pub mod cli;
 pub mod connect;
 pub mod deploy;
 pub mod dump_config;
+pub mod host_names;
 pub mod hostkey;
 pub mod known_hosts;
 pub mod launch;
