@@ -19,6 +19,9 @@ _rmosh() {
             rmosh,client)
                 cmd="rmosh__subcmd__client"
                 ;;
+            rmosh,complete-hosts)
+                cmd="rmosh__subcmd__complete__subcmd__hosts"
+                ;;
             rmosh,completions)
                 cmd="rmosh__subcmd__completions"
                 ;;
@@ -28,11 +31,17 @@ _rmosh() {
             rmosh,help)
                 cmd="rmosh__subcmd__help"
                 ;;
+            rmosh,man)
+                cmd="rmosh__subcmd__man"
+                ;;
             rmosh,server)
                 cmd="rmosh__subcmd__server"
                 ;;
             rmosh__subcmd__help,client)
                 cmd="rmosh__subcmd__help__subcmd__client"
+                ;;
+            rmosh__subcmd__help,complete-hosts)
+                cmd="rmosh__subcmd__help__subcmd__complete__subcmd__hosts"
                 ;;
             rmosh__subcmd__help,completions)
                 cmd="rmosh__subcmd__help__subcmd__completions"
@@ -42,6 +51,9 @@ _rmosh() {
                 ;;
             rmosh__subcmd__help,help)
                 cmd="rmosh__subcmd__help__subcmd__help"
+                ;;
+            rmosh__subcmd__help,man)
+                cmd="rmosh__subcmd__help__subcmd__man"
                 ;;
             rmosh__subcmd__help,server)
                 cmd="rmosh__subcmd__help__subcmd__server"
@@ -68,7 +80,7 @@ _rmosh() {
 
     case "${cmd}" in
         rmosh)
-            opts="-h -V --help --version connect server client completions help"
+            opts="-h -V --help --version connect server client completions man complete-hosts help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -99,6 +111,20 @@ _rmosh() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        rmosh__subcmd__complete__subcmd__hosts)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         rmosh__subcmd__completions)
             opts="-h --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -114,7 +140,7 @@ _rmosh() {
             return 0
             ;;
         rmosh__subcmd__connect)
-            opts="-p -F -l -i -o -h --port --ssh-port --ssh-option --server --client --predict --predict-overwrite --no-init --local --bind-server --family --deploy --deploy-binary --ssh --help"
+            opts="-p -F -l -i -o -4 -6 -J -v -G -h --port --ssh-port --ssh-option --server --client --predict --predict-overwrite --no-init --local --bind-server --family --deploy --deploy-binary --ssh --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -172,6 +198,10 @@ _rmosh() {
                     COMPREPLY=($(compgen -W "inet inet6 auto all prefer-inet prefer-inet6" -- "${cur}"))
                     return 0
                     ;;
+                -J)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --deploy)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -192,7 +222,7 @@ _rmosh() {
             return 0
             ;;
         rmosh__subcmd__help)
-            opts="connect server client completions help"
+            opts="connect server client completions man complete-hosts help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -206,6 +236,20 @@ _rmosh() {
             return 0
             ;;
         rmosh__subcmd__help__subcmd__client)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rmosh__subcmd__help__subcmd__complete__subcmd__hosts)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -261,6 +305,20 @@ _rmosh() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        rmosh__subcmd__help__subcmd__man)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         rmosh__subcmd__help__subcmd__server)
             opts="new"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -278,6 +336,20 @@ _rmosh() {
         rmosh__subcmd__help__subcmd__server__subcmd__new)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rmosh__subcmd__man)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -387,3 +459,18 @@ if [[ "${BASH_VERSINFO[0]}" -eq 4 && "${BASH_VERSINFO[1]}" -ge 4 || "${BASH_VERS
 else
     complete -F _rmosh -o bashdefault -o default rmosh
 fi
+
+# Destinations from ~/.ssh/config and known_hosts (added by rmosh to clap's script).
+_rmosh_with_hosts() {
+    _rmosh "$@"
+    local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"
+    case "$cur" in -*) return ;; esac
+    case "$prev" in
+        -p|--port|--ssh-port|-F|-l|-i|-o|--ssh-option|--server|--client|--predict|--bind-server|--family|--deploy|--ssh|-J) return ;;
+    esac
+    local user=""
+    if [[ $cur == *@* ]]; then user="${cur%%@*}@"; cur="${cur#*@}"; fi
+    local IFS=$'\n'
+    COMPREPLY+=( $(compgen -P "$user" -W "$(rmosh complete-hosts 2>/dev/null)" -- "$cur") )
+}
+complete -F _rmosh_with_hosts -o nosort -o bashdefault -o default rmosh

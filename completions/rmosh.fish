@@ -30,6 +30,8 @@ complete -c rmosh -n "__fish_rmosh_needs_command" -f -a "connect" -d 'Log in wit
 complete -c rmosh -n "__fish_rmosh_needs_command" -f -a "server" -d 'Run the server (as `mosh-server` does)'
 complete -c rmosh -n "__fish_rmosh_needs_command" -f -a "client" -d 'Run only the client against a running server (key in MOSH_KEY)'
 complete -c rmosh -n "__fish_rmosh_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c rmosh -n "__fish_rmosh_needs_command" -f -a "man" -d 'Print a man page (rmosh, rmosh-connect, rmosh-server, rmosh-client)'
+complete -c rmosh -n "__fish_rmosh_needs_command" -f -a "complete-hosts" -d 'Print the destinations the completion scripts offer'
 complete -c rmosh -n "__fish_rmosh_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c rmosh -n "__fish_rmosh_using_subcommand connect" -s p -l port -d 'Remote UDP port or range (PORT or PORT:PORT2)' -r
 complete -c rmosh -n "__fish_rmosh_using_subcommand connect" -l ssh-port -d 'SSH port (like `ssh -p`)' -r
@@ -50,7 +52,8 @@ auto\t'Whatever the connection used'
 all\t'Like auto'
 prefer-inet\t'Like auto (the wrapper\'s fake proxy preference)'
 prefer-inet6\t'Like auto'"
-complete -c rmosh -n "__fish_rmosh_using_subcommand connect" -l deploy -d 'Copy rmosh to the remote when it has no server (auto), always, or never' -r -f -a "auto\t'Only when the remote has neither rmosh nor mosh-server'
+complete -c rmosh -n "__fish_rmosh_using_subcommand connect" -s J -d 'Connect through these jump hosts, `[user@]host[:port]`, comma-separated (like `ssh -J`)' -r
+complete -c rmosh -n "__fish_rmosh_using_subcommand connect" -l deploy -d 'Copy rmosh to the remote when it has no server (auto), always, or never. [default: auto]' -r -f -a "auto\t'Only when the remote has neither rmosh nor mosh-server'
 always\t'Always copy this binary and use it'
 never\t'Never copy; fail if no server exists remotely'"
 complete -c rmosh -n "__fish_rmosh_using_subcommand connect" -l deploy-binary -d 'Binary to copy when deploying (e.g. a static or other-architecture build) instead of this one or a companion `rmosh-linux-<arch>` beside it' -r -F
@@ -58,6 +61,10 @@ complete -c rmosh -n "__fish_rmosh_using_subcommand connect" -l ssh -d 'Use this
 complete -c rmosh -n "__fish_rmosh_using_subcommand connect" -l predict-overwrite -d 'Predictions overwrite instead of insert'
 complete -c rmosh -n "__fish_rmosh_using_subcommand connect" -l no-init -d 'Do not switch the terminal to the alternate screen'
 complete -c rmosh -n "__fish_rmosh_using_subcommand connect" -l local -d 'Run the server on this machine, without SSH'
+complete -c rmosh -n "__fish_rmosh_using_subcommand connect" -s 4 -d 'IPv4 only (`--family=inet`, like `ssh -4`)'
+complete -c rmosh -n "__fish_rmosh_using_subcommand connect" -s 6 -d 'IPv6 only (`--family=inet6`, like `ssh -6`)'
+complete -c rmosh -n "__fish_rmosh_using_subcommand connect" -s v -d 'Debug output on stderr; repeat for more (like `ssh -v`)'
+complete -c rmosh -n "__fish_rmosh_using_subcommand connect" -s G -d 'Print the resolved SSH configuration for the host and exit (like `ssh -G`)'
 complete -c rmosh -n "__fish_rmosh_using_subcommand connect" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c rmosh -n "__fish_rmosh_using_subcommand server; and not __fish_seen_subcommand_from new help" -s h -l help -d 'Print help'
 complete -c rmosh -n "__fish_rmosh_using_subcommand server; and not __fish_seen_subcommand_from new help" -f -a "new" -d 'Start a session: print `MOSH CONNECT <port> <key>`, detach, and wait up to 60 s for a client (Mosh\'s `mosh-server new`)'
@@ -77,9 +84,16 @@ complete -c rmosh -n "__fish_rmosh_using_subcommand client" -s c -l colors -d 'P
 complete -c rmosh -n "__fish_rmosh_using_subcommand client" -s v -d 'More diagnostics on stderr (repeatable)'
 complete -c rmosh -n "__fish_rmosh_using_subcommand client" -s h -l help -d 'Print help'
 complete -c rmosh -n "__fish_rmosh_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c rmosh -n "__fish_rmosh_using_subcommand help; and not __fish_seen_subcommand_from connect server client completions help" -f -a "connect" -d 'Log in with SSH, start a server on the host and attach to it'
-complete -c rmosh -n "__fish_rmosh_using_subcommand help; and not __fish_seen_subcommand_from connect server client completions help" -f -a "server" -d 'Run the server (as `mosh-server` does)'
-complete -c rmosh -n "__fish_rmosh_using_subcommand help; and not __fish_seen_subcommand_from connect server client completions help" -f -a "client" -d 'Run only the client against a running server (key in MOSH_KEY)'
-complete -c rmosh -n "__fish_rmosh_using_subcommand help; and not __fish_seen_subcommand_from connect server client completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c rmosh -n "__fish_rmosh_using_subcommand help; and not __fish_seen_subcommand_from connect server client completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c rmosh -n "__fish_rmosh_using_subcommand man" -s h -l help -d 'Print help'
+complete -c rmosh -n "__fish_rmosh_using_subcommand complete-hosts" -s h -l help -d 'Print help'
+complete -c rmosh -n "__fish_rmosh_using_subcommand help; and not __fish_seen_subcommand_from connect server client completions man complete-hosts help" -f -a "connect" -d 'Log in with SSH, start a server on the host and attach to it'
+complete -c rmosh -n "__fish_rmosh_using_subcommand help; and not __fish_seen_subcommand_from connect server client completions man complete-hosts help" -f -a "server" -d 'Run the server (as `mosh-server` does)'
+complete -c rmosh -n "__fish_rmosh_using_subcommand help; and not __fish_seen_subcommand_from connect server client completions man complete-hosts help" -f -a "client" -d 'Run only the client against a running server (key in MOSH_KEY)'
+complete -c rmosh -n "__fish_rmosh_using_subcommand help; and not __fish_seen_subcommand_from connect server client completions man complete-hosts help" -f -a "completions" -d 'Print a shell completion script'
+complete -c rmosh -n "__fish_rmosh_using_subcommand help; and not __fish_seen_subcommand_from connect server client completions man complete-hosts help" -f -a "man" -d 'Print a man page (rmosh, rmosh-connect, rmosh-server, rmosh-client)'
+complete -c rmosh -n "__fish_rmosh_using_subcommand help; and not __fish_seen_subcommand_from connect server client completions man complete-hosts help" -f -a "complete-hosts" -d 'Print the destinations the completion scripts offer'
+complete -c rmosh -n "__fish_rmosh_using_subcommand help; and not __fish_seen_subcommand_from connect server client completions man complete-hosts help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c rmosh -n "__fish_rmosh_using_subcommand help; and __fish_seen_subcommand_from server" -f -a "new" -d 'Start a session: print `MOSH CONNECT <port> <key>`, detach, and wait up to 60 s for a client (Mosh\'s `mosh-server new`)'
+
+# Destinations from ~/.ssh/config and known_hosts (added by rmosh to clap's script).
+complete -c rmosh -n "__fish_rmosh_needs_command; or __fish_seen_subcommand_from connect" -a "(rmosh complete-hosts 2>/dev/null)" -d Host

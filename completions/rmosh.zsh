@@ -51,7 +51,8 @@ auto\:"Whatever the connection used"
 all\:"Like auto"
 prefer-inet\:"Like auto (the wrapper'\''s fake proxy preference)"
 prefer-inet6\:"Like auto"))' \
-'--deploy=[Copy rmosh to the remote when it has no server (auto), always, or never]:DEPLOY:((auto\:"Only when the remote has neither rmosh nor mosh-server"
+'-J+[Connect through these jump hosts, \`\[user@\]host\[\:port\]\`, comma-separated (like \`ssh -J\`)]:DESTINATION:_default' \
+'--deploy=[Copy rmosh to the remote when it has no server (auto), always, or never. \[default\: auto\]]:DEPLOY:((auto\:"Only when the remote has neither rmosh nor mosh-server"
 always\:"Always copy this binary and use it"
 never\:"Never copy; fail if no server exists remotely"))' \
 '--deploy-binary=[Binary to copy when deploying (e.g. a static or other-architecture build) instead of this one or a companion \`rmosh-linux-<arch>\` beside it]:PATH:_files' \
@@ -59,6 +60,10 @@ never\:"Never copy; fail if no server exists remotely"))' \
 '--predict-overwrite[Predictions overwrite instead of insert]' \
 '--no-init[Do not switch the terminal to the alternate screen]' \
 '--local[Run the server on this machine, without SSH]' \
+'(-6 --family)-4[IPv4 only (\`--family=inet\`, like \`ssh -4\`)]' \
+'(--family)-6[IPv6 only (\`--family=inet6\`, like \`ssh -6\`)]' \
+'*-v[Debug output on stderr; repeat for more (like \`ssh -v\`)]' \
+'-G[Print the resolved SSH configuration for the host and exit (like \`ssh -G\`)]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
 ':destination -- `\[user@\]host` to log in to:_default' \
@@ -140,6 +145,19 @@ _arguments "${_arguments_options[@]}" : \
 ':shell -- The shell to generate completions for:(bash elvish fish powershell zsh)' \
 && ret=0
 ;;
+(man)
+_arguments "${_arguments_options[@]}" : \
+'-h[Print help]' \
+'--help[Print help]' \
+':page -- The page'\''s name:_default' \
+&& ret=0
+;;
+(complete-hosts)
+_arguments "${_arguments_options[@]}" : \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
 (help)
 _arguments "${_arguments_options[@]}" : \
 ":: :_rmosh__subcmd__help_commands" \
@@ -184,6 +202,14 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(man)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(complete-hosts)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (help)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -204,6 +230,8 @@ _rmosh_commands() {
 'server:Run the server (as \`mosh-server\` does)' \
 'client:Run only the client against a running server (key in MOSH_KEY)' \
 'completions:Print a shell completion script' \
+'man:Print a man page (rmosh, rmosh-connect, rmosh-server, rmosh-client)' \
+'complete-hosts:Print the destinations the completion scripts offer' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'rmosh commands' commands "$@"
@@ -212,6 +240,11 @@ _rmosh_commands() {
 _rmosh__subcmd__client_commands() {
     local commands; commands=()
     _describe -t commands 'rmosh client commands' commands "$@"
+}
+(( $+functions[_rmosh__subcmd__complete-hosts_commands] )) ||
+_rmosh__subcmd__complete-hosts_commands() {
+    local commands; commands=()
+    _describe -t commands 'rmosh complete-hosts commands' commands "$@"
 }
 (( $+functions[_rmosh__subcmd__completions_commands] )) ||
 _rmosh__subcmd__completions_commands() {
@@ -230,6 +263,8 @@ _rmosh__subcmd__help_commands() {
 'server:Run the server (as \`mosh-server\` does)' \
 'client:Run only the client against a running server (key in MOSH_KEY)' \
 'completions:Print a shell completion script' \
+'man:Print a man page (rmosh, rmosh-connect, rmosh-server, rmosh-client)' \
+'complete-hosts:Print the destinations the completion scripts offer' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'rmosh help commands' commands "$@"
@@ -238,6 +273,11 @@ _rmosh__subcmd__help_commands() {
 _rmosh__subcmd__help__subcmd__client_commands() {
     local commands; commands=()
     _describe -t commands 'rmosh help client commands' commands "$@"
+}
+(( $+functions[_rmosh__subcmd__help__subcmd__complete-hosts_commands] )) ||
+_rmosh__subcmd__help__subcmd__complete-hosts_commands() {
+    local commands; commands=()
+    _describe -t commands 'rmosh help complete-hosts commands' commands "$@"
 }
 (( $+functions[_rmosh__subcmd__help__subcmd__completions_commands] )) ||
 _rmosh__subcmd__help__subcmd__completions_commands() {
@@ -254,6 +294,11 @@ _rmosh__subcmd__help__subcmd__help_commands() {
     local commands; commands=()
     _describe -t commands 'rmosh help help commands' commands "$@"
 }
+(( $+functions[_rmosh__subcmd__help__subcmd__man_commands] )) ||
+_rmosh__subcmd__help__subcmd__man_commands() {
+    local commands; commands=()
+    _describe -t commands 'rmosh help man commands' commands "$@"
+}
 (( $+functions[_rmosh__subcmd__help__subcmd__server_commands] )) ||
 _rmosh__subcmd__help__subcmd__server_commands() {
     local commands; commands=(
@@ -265,6 +310,11 @@ _rmosh__subcmd__help__subcmd__server_commands() {
 _rmosh__subcmd__help__subcmd__server__subcmd__new_commands() {
     local commands; commands=()
     _describe -t commands 'rmosh help server new commands' commands "$@"
+}
+(( $+functions[_rmosh__subcmd__man_commands] )) ||
+_rmosh__subcmd__man_commands() {
+    local commands; commands=()
+    _describe -t commands 'rmosh man commands' commands "$@"
 }
 (( $+functions[_rmosh__subcmd__server_commands] )) ||
 _rmosh__subcmd__server_commands() {
@@ -303,3 +353,20 @@ if [ "$funcstack[1]" = "_rmosh" ]; then
 else
     compdef _rmosh rmosh
 fi
+
+# Destinations from ~/.ssh/config and known_hosts (added by rmosh to clap's script).
+_rmosh_with_hosts() {
+    local ret=1
+    _rmosh "$@" && ret=0
+    if [[ $PREFIX != -* ]]; then
+        local -a hosts
+        hosts=(${(f)"$(rmosh complete-hosts 2>/dev/null)"})
+        if [[ $PREFIX == *@* ]]; then
+            compadd -P "${PREFIX%%@*}@" -a hosts && ret=0
+        else
+            compadd -a hosts && ret=0
+        fi
+    fi
+    return ret
+}
+compdef _rmosh_with_hosts rmosh

@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
-# Regenerates completions/ from the clap definition (tests/cli.rs checks they are current).
+# Regenerates completions/ and man/ from the clap definitions (tests/cli.rs
+# checks they are current).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+cargo build -q --bin rmosh
 for shell in bash zsh fish; do
-  cargo run -q --bin rmosh -- completions "$shell" > "completions/rmosh.$shell"
+  target/debug/rmosh completions "$shell" > "completions/rmosh.$shell"
+done
+mkdir -p man
+for page in rmosh rmosh-connect rmosh-server rmosh-client; do
+  target/debug/rmosh man "$page" > "man/$page.1"
 done

@@ -9,11 +9,13 @@
 pub mod bootstrap;
 pub mod cli;
 pub mod client;
+pub mod manpage;
 pub mod net;
 pub mod prediction;
 pub mod relay;
 pub mod secrecy;
 pub mod server;
+pub mod stderr_log;
 pub mod sync;
 pub mod terminal;
 pub mod transport;

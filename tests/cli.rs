@@ -35,6 +35,47 @@ fn checked_in_completions_are_current() {
 }
 
 #[test]
+fn checked_in_man_pages_are_current() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for page in ["rmosh", "rmosh-connect", "rmosh-server", "rmosh-client"] {
+        let out = run(Command::new(rmosh()).args(["man", page]));
+        assert!(out.status.success(), "man {page} failed");
+        let file = root.join("man").join(format!("{page}.1"));
+        let saved = std::fs::read(&file).unwrap_or_default();
+        assert!(
+            saved == out.stdout,
+            "{} is stale: run scripts/gen-completions.sh",
+            file.display()
+        );
+    }
+}
+
+#[test]
+fn completion_offers_hosts_from_ssh_config_and_known_hosts() {
+    let home = std::env::temp_dir().join(format!("rmosh-hosts-{}", std::process::id()));
+    let ssh = home.join(".ssh");
+    std::fs::create_dir_all(ssh.join("conf.d")).expect("mkdir");
+    std::fs::write(ssh.join("config"), "Host alpha *.wild\nInclude conf.d/*\n").expect("w");
+    std::fs::write(ssh.join("conf.d/x"), "Host beta\n").expect("w");
+    std::fs::write(
+        ssh.join("known_hosts"),
+        "gamma,192.0.2.7 ssh-ed25519 AAAA\n|1|aGFzaA==|aGFzaA== ssh-ed25519 AAAA\n",
+    )
+    .expect("w");
+    let out = run(Command::new(rmosh())
+        .arg("complete-hosts")
+        .env("HOME", &home));
+    let _ = std::fs::remove_dir_all(&home);
+    let hosts = text(&out.stdout);
+    for h in ["alpha\n", "beta\n", "gamma\n", "192.0.2.7\n"] {
+        assert!(hosts.contains(h), "{h:?} missing from {hosts:?}");
+    }
+    assert!(!hosts.contains("wild") && !hosts.contains("|1|"), "{hosts}");
+    let bash = run(Command::new(rmosh()).args(["completions", "bash"]));
+    assert!(text(&bash.stdout).contains("rmosh complete-hosts"));
+}
+
+#[test]
 fn version_is_printed() {
     let out = run(Command::new(rmosh()).arg("--version"));
     assert!(out.status.success());
@@ -45,10 +86,29 @@ fn version_is_printed() {
 }
 
 #[test]
-fn unknown_subcommand_is_a_usage_error() {
-    let out = run(Command::new(rmosh()).arg("frobnicate"));
+fn unknown_option_is_a_usage_error() {
+    let out = run(Command::new(rmosh()).arg("--frobnicate"));
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("frobnicate"));
+}
+
+#[test]
+fn a_bare_host_is_connect_and_a_host_named_like_a_subcommand_needs_connect() {
+    // -G stops after resolving, so no network is involved.
+    // The subcommand wins when it comes first.
+    let out = run(Command::new(rmosh()).args(["server", "--help"]));
+    assert!(out.status.success());
+    assert!(
+        !text(&out.stdout).contains("DESTINATION"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = run(Command::new(rmosh()).args(["-G", "-F", "none", "-l", "u", "somehost"]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("hostname somehost\n"));
+    let out = run(Command::new(rmosh()).args(["connect", "-G", "-F", "none", "server"]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("hostname server\n"));
 }
 
 /// Runs the binary through a symlink named `name` with `args`.

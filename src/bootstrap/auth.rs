@@ -32,12 +32,25 @@ impl Attempts {
         self.remaining.as_ref().is_none_or(|m| m.contains(&kind))
     }
 
+    /// Records (and with `-v` shows) one method or key being tried.
+    fn attempt(&mut self, what: String) {
+        log::debug!("Authentication: trying {what}");
+        self.tried.push(what);
+    }
+
     fn note(&mut self, r: &AuthResult) -> bool {
         match r {
-            AuthResult::Success => true,
+            AuthResult::Success => {
+                log::debug!("Authentication succeeded");
+                true
+            }
             AuthResult::Failure {
                 remaining_methods, ..
             } => {
+                log::debug!(
+                    "Authentication refused; methods that can continue: {}",
+                    method_names(remaining_methods)
+                );
                 self.remaining = Some(remaining_methods.clone());
                 false
             }
@@ -151,6 +164,7 @@ async fn try_none<H: Handler>(
     user: &str,
     log: &mut Attempts,
 ) -> Result<bool, String> {
+    log::debug!("Authentication: trying none");
     let r = handle
         .authenticate_none(user)
         .await
@@ -186,7 +200,7 @@ pub async fn authenticate<H: Handler>(
                 if !log.allows(MethodKind::PublicKey) {
                     break;
                 }
-                log.tried.push(format!("agent key {comment}"));
+                log.attempt(format!("agent key {comment}"));
                 offered.push(key.clone());
                 let hash = rsa_hash(&key.algorithm(), best);
                 match handle
@@ -195,7 +209,7 @@ pub async fn authenticate<H: Handler>(
                 {
                     Ok(r) if log.note(&r) => return Ok(()),
                     Ok(_) => {}
-                    Err(e) => log.tried.push(format!("(agent error: {e})")),
+                    Err(e) => log.attempt(format!("(agent error: {e})")),
                 }
             }
         }
@@ -206,8 +220,7 @@ pub async fn authenticate<H: Handler>(
             let key = match load_key(path, cfg.batch_mode) {
                 Ok(k) => k,
                 Err(e) => {
-                    log.tried
-                        .push(format!("{} (not used: {e})", path.display()));
+                    log.attempt(format!("{} (not used: {e})", path.display()));
                     continue;
                 }
             };
@@ -217,7 +230,7 @@ pub async fn authenticate<H: Handler>(
             {
                 continue;
             }
-            log.tried.push(path.display().to_string());
+            log.attempt(path.display().to_string());
             offered.push(key.public_key().clone());
             let hash = rsa_hash(&key.algorithm(), best);
             let r = handle
@@ -239,14 +252,14 @@ pub async fn authenticate<H: Handler>(
         && !cfg.batch_mode
         && log.allows(MethodKind::KeyboardInteractive)
     {
-        log.tried.push("keyboard-interactive".into());
+        log.attempt("keyboard-interactive".into());
         if keyboard_interactive(handle, &user, &mut log).await? {
             return Ok(());
         }
     }
 
     if cfg.password_authentication && !cfg.batch_mode && log.allows(MethodKind::Password) {
-        log.tried.push("password".into());
+        log.attempt("password".into());
         for _ in 0..PROMPTS {
             let pw = Zeroizing::new(
                 prompt::ask(&format!("{user}@{}'s password: ", cfg.hostname), false)

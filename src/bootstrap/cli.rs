@@ -57,9 +57,25 @@ pub struct ConnectArgs {
     /// Address family for SSH and UDP.
     #[arg(long = "family", value_enum, default_value_t = Family::Auto)]
     pub family: Family,
+    /// IPv4 only (`--family=inet`, like `ssh -4`).
+    #[arg(short = '4', conflicts_with_all = ["inet6", "family"])]
+    pub inet4: bool,
+    /// IPv6 only (`--family=inet6`, like `ssh -6`).
+    #[arg(short = '6', conflicts_with = "family")]
+    pub inet6: bool,
+    /// Connect through these jump hosts, `[user@]host[:port]`, comma-separated (like `ssh -J`).
+    #[arg(short = 'J', value_name = "DESTINATION")]
+    pub jump: Option<String>,
+    /// Debug output on stderr; repeat for more (like `ssh -v`).
+    #[arg(short = 'v', action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Print the resolved SSH configuration for the host and exit (like `ssh -G`).
+    #[arg(short = 'G')]
+    pub print_config: bool,
     /// Copy rmosh to the remote when it has no server (auto), always, or never.
-    #[arg(long = "deploy", value_enum, default_value_t = DeployMode::Auto)]
-    pub deploy: DeployMode,
+    /// [default: auto]
+    #[arg(long = "deploy", value_enum)]
+    pub deploy: Option<DeployMode>,
     /// Binary to copy when deploying (e.g. a static or other-architecture
     /// build) instead of this one or a companion `rmosh-linux-<arch>` beside it.
     #[arg(long = "deploy-binary", value_name = "PATH")]
@@ -76,7 +92,8 @@ pub fn run_connect(args: ConnectArgs) -> ExitCode {
         original.push("--".into());
         original.extend(args.command.iter().cloned());
     }
-    connect::run(ConnectOptions {
+    let deploy_given = args.deploy.is_some();
+    let mut opts = ConnectOptions {
         destination: args.destination,
         command: args.command,
         udp_port: args.port,
@@ -92,13 +109,28 @@ pub fn run_connect(args: ConnectArgs) -> ExitCode {
         no_init: args.no_init,
         local: args.local,
         bind_server: args.bind_server,
-        family: args.family,
-        deploy: args.deploy,
+        family: if args.inet4 {
+            Family::Inet
+        } else if args.inet6 {
+            Family::Inet6
+        } else {
+            args.family
+        },
+        jump: args.jump,
+        verbose: args.verbose,
+        print_config: args.print_config,
+        deploy: args.deploy.unwrap_or_default(),
         deploy_binary: args.deploy_binary,
         ssh_command: args.ssh,
         no_ssh_pty: false,
         original_args: original.join(" "),
-    })
+        ..ConnectOptions::default()
+    };
+    if let Err(e) = super::settings::apply_file(&mut opts, deploy_given) {
+        eprintln!("rmosh: {e}");
+        return ExitCode::from(255);
+    }
+    connect::run(opts)
 }
 
 const WRAPPER_USAGE: &str = "Usage: mosh [options] [--] [user@]host [command...]
@@ -391,13 +423,21 @@ pub fn mosh_wrapper_main(args: Vec<OsString>) -> ExitCode {
             );
             ExitCode::SUCCESS
         }
-        Ok(WrapperRequest::Connect(o)) => match wrapper_to_connect(*o, original) {
-            Ok(opts) => connect::run(opts),
-            Err(e) => {
-                eprintln!("{e}\n{WRAPPER_USAGE}");
-                ExitCode::from(255)
+        Ok(WrapperRequest::Connect(o)) => {
+            let deploy_given = o.deploy.is_some();
+            let mut opts = match wrapper_to_connect(*o, original) {
+                Ok(opts) => opts,
+                Err(e) => {
+                    eprintln!("{e}\n{WRAPPER_USAGE}");
+                    return ExitCode::from(255);
+                }
+            };
+            if let Err(e) = super::settings::apply_file(&mut opts, deploy_given) {
+                eprintln!("mosh: {e}");
+                return ExitCode::from(255);
             }
-        },
+            connect::run(opts)
+        }
         Err(e) => {
             eprintln!("{e}\n{WRAPPER_USAGE}");
             ExitCode::from(255)

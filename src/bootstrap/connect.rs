@@ -92,12 +92,20 @@ pub struct ConnectOptions {
     pub local: bool,
     /// `--bind-server`.
     pub bind_server: Option<String>,
-    /// `--family`.
+    /// `--family`, `-4`, `-6`.
     pub family: Family,
+    /// `-J`: ProxyJump given on the command line.
+    pub jump: Option<String>,
+    /// `-v` count.
+    pub verbose: u8,
+    /// `-G`: print the resolved configuration instead of connecting.
+    pub print_config: bool,
     /// `--deploy`.
     pub deploy: DeployMode,
     /// `--deploy-binary`: the binary to copy instead of this one.
     pub deploy_binary: Option<PathBuf>,
+    /// Escape key for the client (`MOSH_ESCAPE_KEY`; empty = none), from the settings file.
+    pub escape_key: Option<Vec<u8>>,
     /// `--ssh=CMD`.
     pub ssh_command: Option<String>,
     /// `--no-ssh-pty` (wrapper only): no `-tt` for the external ssh.
@@ -116,6 +124,19 @@ struct Target {
 /// Runs the bootstrap and execs the client; returns only on failure.
 pub fn run(opts: ConnectOptions) -> ExitCode {
     timing::mark("start");
+    crate::stderr_log::init(opts.verbose);
+    if opts.print_config {
+        return match resolve_config(&opts) {
+            Ok((cfg, _)) => {
+                print!("{}", super::dump_config::ssh_g(&cfg));
+                ExitCode::SUCCESS
+            }
+            Err(msg) => {
+                eprintln!("rmosh: {msg}");
+                ExitCode::from(255)
+            }
+        };
+    }
     match bootstrap(&opts) {
         Ok(t) => {
             timing::mark("bootstrap done (runtime dropped)");
@@ -254,22 +275,13 @@ fn target_from(
     Ok(Target { ip, port, key })
 }
 
-fn bootstrap(opts: &ConnectOptions) -> Result<Target, String> {
+/// Resolves the SSH configuration for the destination, command line first.
+fn resolve_config(opts: &ConnectOptions) -> Result<(ssh_config::HostConfig, LocalContext), String> {
     let (dest_user, host) = ssh_config::split_destination(&opts.destination);
     if host.is_empty() {
         return Err("no host given".into());
     }
-    let sopts = server_options(opts, &host)?;
-    if opts.local {
-        return run_local(opts, &host, &sopts);
-    }
-    if let Some(ssh) = &opts.ssh_command {
-        destination::check_external(&opts.destination).map_err(|e| e.to_string())?;
-        let server = choice(opts, &PendingImages::start(opts).wait());
-        return run_external_ssh(opts, ssh, &host, &sopts, &server);
-    }
     destination::check_host(&host).map_err(|e| e.to_string())?;
-    let pending = PendingImages::start(opts);
     let mut options: Vec<(String, String)> = Vec::new();
     for o in &opts.ssh_options {
         let (k, v) = o
@@ -301,15 +313,40 @@ fn bootstrap(opts: &ConnectOptions) -> Result<Target, String> {
         Family::Inet6 => options.push(("AddressFamily".into(), "inet6".into())),
         _ => {}
     }
+    if let Some(j) = &opts.jump {
+        options.push(("ProxyJump".into(), j.clone()));
+    }
     let local = LocalContext::from_env();
     let req = Request {
-        host: host.clone(),
+        host,
         config_file: opts.config_file.clone(),
         options,
     };
     let cfg = Resolver::new(&FsSource, &local)
         .resolve(&req)
         .map_err(|e| e.to_string())?;
+    for (location, setting) in &cfg.origins {
+        log::debug!("{location}: {setting}");
+    }
+    Ok((cfg, local))
+}
+
+fn bootstrap(opts: &ConnectOptions) -> Result<Target, String> {
+    let (_, host) = ssh_config::split_destination(&opts.destination);
+    if host.is_empty() {
+        return Err("no host given".into());
+    }
+    let sopts = server_options(opts, &host)?;
+    if opts.local {
+        return run_local(opts, &host, &sopts);
+    }
+    if let Some(ssh) = &opts.ssh_command {
+        destination::check_external(&opts.destination).map_err(|e| e.to_string())?;
+        let server = choice(opts, &PendingImages::start(opts).wait());
+        return run_external_ssh(opts, ssh, &host, &sopts, &server);
+    }
+    let pending = PendingImages::start(opts);
+    let (cfg, local) = resolve_config(opts)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -386,6 +423,21 @@ fn run_external_ssh(
     }
     if let Some(f) = &opts.config_file {
         cmd.arg("-F").arg(f);
+    }
+    if let Some(j) = &opts.jump {
+        cmd.arg("-J").arg(j);
+    }
+    match opts.family {
+        Family::Inet => {
+            cmd.arg("-4");
+        }
+        Family::Inet6 => {
+            cmd.arg("-6");
+        }
+        _ => {}
+    }
+    for _ in 0..opts.verbose {
+        cmd.arg("-v");
     }
     for i in &opts.identities {
         cmd.arg("-i").arg(i);
@@ -518,6 +570,12 @@ fn exec_client(opts: &ConnectOptions, t: Target) -> ExitCode {
     }
     if opts.no_init {
         cmd.env("MOSH_NO_TERM_INIT", "1");
+    }
+    if let Some(k) = &opts.escape_key {
+        cmd.env(
+            "MOSH_ESCAPE_KEY",
+            <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(k),
+        );
     }
     let _ = std::io::stdout().flush();
     timing::mark("exec client");

@@ -30,6 +30,7 @@ pub async fn exec_capture<H: Handler>(
         .channel_open_session()
         .await
         .map_err(|e| format!("cannot open an SSH channel: {e}"))?;
+    log::debug!("Sending command: {cmd}");
     ch.exec(true, cmd)
         .await
         .map_err(|e| format!("cannot run a remote command: {e}"))?;
@@ -89,6 +90,7 @@ pub async fn launch_server<H: Handler>(handle: &Handle<H>, cmd: &str) -> Result<
     ch.request_pty(false, &term, cols, rows, 0, 0, &[])
         .await
         .map_err(|e| format!("cannot allocate a remote pty: {e}"))?;
+    log::debug!("Sending command: {cmd}");
     ch.exec(true, cmd)
         .await
         .map_err(|e| format!("cannot start the remote server: {e}"))?;
@@ -102,6 +104,11 @@ pub async fn launch_server<H: Handler>(handle: &Handle<H>, cmd: &str) -> Result<
                 if first {
                     super::timing::mark("first remote output");
                     first = false;
+                }
+                if log::log_enabled!(log::Level::Debug) {
+                    for line in remote_lines_for_log(&data) {
+                        log::debug!("remote: {line}");
+                    }
                 }
                 if let Err(e) = scanner.feed(&data) {
                     let _ = ch.close().await;
@@ -142,4 +149,46 @@ pub async fn launch_server<H: Handler>(handle: &Handle<H>, cmd: &str) -> Result<
     super::timing::mark("server detached");
     let _ = ch.close().await;
     Ok(scanner.finish())
+}
+
+/// The remote's output as lines for `-v`, with the session key hidden.
+fn remote_lines_for_log(buf: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(buf)
+        .lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .map(|l| match l.split_once("MOSH CONNECT ") {
+            Some((before, rest)) => format!(
+                "{before}MOSH CONNECT {} [key hidden]",
+                rest.split_whitespace().next().unwrap_or("")
+            ),
+            None => l.to_string(),
+        })
+        // Control characters are shown escaped, never sent to the terminal.
+        .map(|l| {
+            l.chars()
+                .map(|c| {
+                    if c.is_control() {
+                        c.escape_default().to_string()
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logged_remote_output_hides_the_key() {
+        let lines =
+            remote_lines_for_log(b"hello\r\n\x1b[0mMOSH CONNECT 60001 VzSpsdwU3gLB52wEoNjlzg\r\n");
+        assert_eq!(
+            lines,
+            ["hello", "\\u{1b}[0mMOSH CONNECT 60001 [key hidden]"]
+        );
+    }
 }

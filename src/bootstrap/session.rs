@@ -39,12 +39,21 @@ impl client::Handler for SshHandler {
                 return Ok(false);
             }
         };
+        log::debug!(
+            "Server host key: {} {}",
+            key.algorithm().as_str(),
+            super::known_hosts::fingerprint(&key)
+        );
         let check = self.check.clone();
         // Verification may prompt on the terminal, which blocks.
         let verdict = tokio::task::spawn_blocking(move || hostkey::verify(&check, &key)).await;
         match verdict {
-            Ok(Ok(())) => Ok(true),
+            Ok(Ok(())) => {
+                log::debug!("Host key for '{}' accepted", self.check.name);
+                Ok(true)
+            }
             Ok(Err(e)) => {
+                log::debug!("Host key for '{}' refused", self.check.name);
                 self.refuse(e.to_string());
                 Ok(false)
             }
@@ -201,6 +210,7 @@ pub fn connect<'a>(
         let mut peer = None;
         let handle = match &cfg.proxy {
             Proxy::Direct => {
+                log::debug!("Connecting to {} port {}", cfg.hostname, cfg.port);
                 let (stream, addr) = with_timeout(
                     cfg.connect_timeout,
                     &format!("ssh: connect to {target}"),
@@ -221,6 +231,7 @@ pub fn connect<'a>(
                 .await?
             }
             Proxy::Command(cmd) => {
+                log::debug!("Executing proxy command: {cmd}");
                 let mut child = tokio::process::Command::new("/bin/sh")
                     .arg("-c")
                     .arg(cmd)
@@ -251,6 +262,10 @@ pub fn connect<'a>(
                     return Err("ssh: empty ProxyJump".into());
                 };
                 let hop_cfg = resolve_hop(last, before, ctx)?;
+                log::debug!(
+                    "Connecting to {target} through jump host {}",
+                    hop_cfg.original_host
+                );
                 let hop = connect(&hop_cfg, ctx, depth + 1).await?;
                 let channel = hop
                     .handle
@@ -281,6 +296,7 @@ pub fn connect<'a>(
             }
         };
         super::timing::mark("key exchange and host key check done");
+        log::debug!("Key exchange with {target} done");
         let mut session = Session {
             handle,
             peer,
@@ -362,12 +378,17 @@ async fn tcp_connect(
         .collect();
     let mut last = format!("ssh: Could not resolve hostname {host}");
     for a in addrs {
+        log::debug!("Connecting to {host} [{}] port {port}", a.ip());
         match tokio::net::TcpStream::connect(a).await {
             Ok(s) => {
                 let _ = s.set_nodelay(true);
+                log::debug!("Connection established");
                 return Ok((s, a));
             }
-            Err(e) => last = format!("ssh: connect to host {host} port {port}: {e}"),
+            Err(e) => {
+                log::debug!("connect to address {} port {port}: {e}", a.ip());
+                last = format!("ssh: connect to host {host} port {port}: {e}")
+            }
         }
     }
     Err(last)

@@ -199,6 +199,9 @@ pub struct HostConfig {
     pub address_family: AddressFamily,
     /// Notes about configuration the bootstrapper does not act on (e.g. `Match exec`).
     pub warnings: Vec<String>,
+    /// Where each value that took effect was set: `(location, "keyword value")`,
+    /// in the order they were read (for `-v`).
+    pub origins: Vec<(String, String)>,
 }
 
 /// What the user asked for on the command line.
@@ -325,7 +328,7 @@ fn split_words(line: &str) -> Result<Vec<String>, String> {
 }
 
 /// Splits `Keyword value…` / `Keyword=value…` into the keyword and its words.
-fn split_keyword(line: &str) -> Result<Option<(String, Vec<String>)>, String> {
+pub(crate) fn split_keyword(line: &str) -> Result<Option<(String, Vec<String>)>, String> {
     let trimmed = line.trim();
     if trimmed.is_empty() || trimmed.starts_with('#') {
         return Ok(None);
@@ -425,6 +428,7 @@ struct Collected {
     global_known_hosts: Option<Vec<String>>,
     proxy: Option<ProxySetting>,
     warnings: Vec<String>,
+    origins: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -535,23 +539,32 @@ pub fn parse_jump_host(s: &str) -> Result<JumpHost, String> {
 }
 
 impl Collected {
-    /// Records a keyword's value unless one was recorded already.
-    fn apply(&mut self, key: &str, args: &[String]) -> Result<(), String> {
+    /// Records a keyword's value unless one was recorded already, and where
+    /// it came from when it takes effect.
+    fn apply(&mut self, key: &str, args: &[String], location: &str) -> Result<(), String> {
+        if self.take(key, args)? {
+            self.origins
+                .push((location.to_string(), format!("{key} {}", args.join(" "))));
+        }
+        Ok(())
+    }
+
+    /// Stores the value; true when it takes effect (first value wins).
+    fn take(&mut self, key: &str, args: &[String]) -> Result<bool, String> {
         let first = args.first().cloned().unwrap_or_default();
         match key {
             "identityfile" => {
                 self.identity_files.push(first);
+                Ok(true)
             }
-            "userknownhostsfile" => {
-                if self.user_known_hosts.is_none() {
-                    self.user_known_hosts = Some(args.to_vec());
-                }
-            }
-            "globalknownhostsfile" => {
-                if self.global_known_hosts.is_none() {
-                    self.global_known_hosts = Some(args.to_vec());
-                }
-            }
+            "userknownhostsfile" => Ok(self.user_known_hosts.is_none() && {
+                self.user_known_hosts = Some(args.to_vec());
+                true
+            }),
+            "globalknownhostsfile" => Ok(self.global_known_hosts.is_none() && {
+                self.global_known_hosts = Some(args.to_vec());
+                true
+            }),
             "proxyjump" => {
                 let v = if first.eq_ignore_ascii_case("none") {
                     ProxySetting::None
@@ -562,9 +575,10 @@ impl Collected {
                         .collect::<Result<Vec<_>, _>>()?;
                     ProxySetting::Jump(hops)
                 };
-                if self.proxy.is_none() {
+                Ok(self.proxy.is_none() && {
                     self.proxy = Some(v);
-                }
+                    true
+                })
             }
             "proxycommand" => {
                 let cmd = args.join(" ");
@@ -573,14 +587,15 @@ impl Collected {
                 } else {
                     ProxySetting::Command(cmd)
                 };
-                if self.proxy.is_none() {
+                Ok(self.proxy.is_none() && {
                     self.proxy = Some(v);
-                }
+                    true
+                })
             }
             k => {
                 let Some(&name) = SINGLE.iter().find(|&&s| s == k) else {
                     // Unknown or irrelevant keywords are ignored on purpose.
-                    return Ok(());
+                    return Ok(false);
                 };
                 // Validate even when an earlier value wins, as ssh does.
                 match name {
@@ -613,10 +628,15 @@ impl Collected {
                     }
                     _ => {}
                 }
-                self.values.entry(name).or_insert_with(|| args.to_vec());
+                Ok(match self.values.entry(name) {
+                    std::collections::hash_map::Entry::Occupied(_) => false,
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        v.insert(args.to_vec());
+                        true
+                    }
+                })
             }
         }
-        Ok(())
     }
 
     fn get(&self, key: &str) -> Option<&str> {
@@ -667,10 +687,12 @@ impl<'a> Resolver<'a> {
                 location: "command line".into(),
                 message: m,
             })?;
-            pass.collected.apply(&key, &args).map_err(|m| ConfigError {
-                location: "command line".into(),
-                message: format!("{k}: {m}"),
-            })?;
+            pass.collected
+                .apply(&key, &args, "command line")
+                .map_err(|m| ConfigError {
+                    location: "command line".into(),
+                    message: format!("{k}: {m}"),
+                })?;
         }
         let ssh_dir = self.local.home.join(".ssh");
         match &req.config_file {
@@ -719,6 +741,7 @@ impl<'a> Resolver<'a> {
         include_dir: &Path,
         depth: usize,
     ) -> Result<(), ConfigError> {
+        log::debug!("Reading configuration data {}", path.display());
         let lines = parse_text(text, &path.display().to_string())?;
         let mut active = true;
         for line in lines {
@@ -756,10 +779,12 @@ impl<'a> Resolver<'a> {
                 }
                 Item::Setting { key, args } => {
                     if active {
-                        pass.collected.apply(key, args).map_err(|m| ConfigError {
-                            location: line.location.clone(),
-                            message: m,
-                        })?;
+                        pass.collected
+                            .apply(key, args, &line.location)
+                            .map_err(|m| ConfigError {
+                                location: line.location.clone(),
+                                message: m,
+                            })?;
                     }
                 }
             }
@@ -911,7 +936,11 @@ impl<'a> Resolver<'a> {
             hash_known_hosts: flag("hashknownhosts", false)?,
             host_key_alias: c.get("hostkeyalias").map(str::to_string),
             connect_timeout: secs("connecttimeout")?,
-            server_alive_interval: secs("serveraliveinterval")?,
+            // As in OpenSSH, BatchMode turns keep-alives on unless they were set.
+            server_alive_interval: match c.get("serveraliveinterval") {
+                None if flag("batchmode", false)? => Some(Duration::from_secs(300)),
+                _ => secs("serveraliveinterval")?,
+            },
             server_alive_count_max: match c.get("serveralivecountmax") {
                 Some(v) => v.parse().map_err(|_| bad(format!("bad number '{v}'")))?,
                 None => 3,
@@ -925,6 +954,7 @@ impl<'a> Resolver<'a> {
                 None => AddressFamily::Any,
             },
             warnings: c.warnings.clone(),
+            origins: c.origins.clone(),
         })
     }
 }

@@ -113,7 +113,15 @@ pub enum InputAction {
     HideHelp,
     /// The user typed Ctrl-L: repaint the real terminal from scratch.
     Repaint,
+    /// Show the connection info overlay (escape key, then [`INFO_KEY`]).
+    ShowInfo,
+    /// Take the connection info overlay down (the next key after it).
+    HideInfo,
 }
+
+/// The command letter after the escape key that shows connection info (not
+/// one of Mosh's: `.`, Ctrl-Z and the pass-through letter).
+pub const INFO_KEY: u8 = b'i';
 
 /// The escape-key state machine over the user's keystrokes.
 #[derive(Debug, Clone)]
@@ -123,6 +131,8 @@ pub struct EscapeFilter {
     pending: bool,
     /// The previous byte ended a line (CR or LF).
     at_line_start: bool,
+    /// The connection info overlay is up; the next byte takes it down.
+    info_shown: bool,
 }
 
 impl EscapeFilter {
@@ -132,6 +142,7 @@ impl EscapeFilter {
             config,
             pending: false,
             at_line_start: false,
+            info_shown: false,
         }
     }
 
@@ -152,6 +163,12 @@ impl EscapeFilter {
             }
         };
         for &byte in input {
+            if self.info_shown {
+                // The key that dismisses the overlay is typed as usual.
+                self.info_shown = false;
+                flush(&mut out, &mut pending_bytes);
+                out.push(InputAction::HideInfo);
+            }
             if self.pending {
                 self.pending = false;
                 let key = self.config.key.unwrap_or(DEFAULT_ESCAPE_KEY);
@@ -163,6 +180,15 @@ impl EscapeFilter {
                 } else if byte == CTRL_Z {
                     flush(&mut out, &mut pending_bytes);
                     out.push(InputAction::Suspend);
+                } else if byte == INFO_KEY
+                    && self.config.pass != INFO_KEY
+                    && self.config.pass_alt != INFO_KEY
+                {
+                    flush(&mut out, &mut pending_bytes);
+                    out.push(InputAction::HideHelp);
+                    out.push(InputAction::ShowInfo);
+                    self.info_shown = true;
+                    continue;
                 } else if byte == self.config.pass || byte == self.config.pass_alt {
                     pending_bytes.push(key);
                 } else {
@@ -217,6 +243,26 @@ mod tests {
         assert_eq!(
             f.feed(b"ab\x1e.cd"),
             vec![Send(b"ab".to_vec()), ShowHelp, HideHelp, Quit]
+        );
+    }
+
+    #[test]
+    fn ctrl_caret_i_shows_info_until_the_next_key_which_is_typed() {
+        let mut f = EscapeFilter::new(EscapeConfig::default());
+        assert_eq!(
+            f.feed(b"a\x1ei"),
+            vec![Send(b"a".to_vec()), ShowHelp, HideHelp, ShowInfo]
+        );
+        assert_eq!(f.feed(b"xy"), vec![HideInfo, Send(b"xy".to_vec())]);
+        assert_eq!(f.feed(b"z"), vec![Send(b"z".to_vec())]);
+        // Dismissed by the escape key itself: that starts a new command.
+        assert_eq!(f.feed(b"\x1ei"), vec![ShowHelp, HideHelp, ShowInfo]);
+        assert_eq!(f.feed(b"\x1e."), vec![HideInfo, ShowHelp, HideHelp, Quit]);
+        // With Ctrl-I as the escape key, "i" keeps its Mosh meaning.
+        let mut f = EscapeFilter::new(cfg(b"\x09"));
+        assert_eq!(
+            f.feed(b"\x09i"),
+            vec![ShowHelp, Send(b"\x09".to_vec()), HideHelp]
         );
     }
 

@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod escape;
+pub mod info;
 pub mod locale;
 pub mod notification;
 pub mod predictor;

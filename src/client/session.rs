@@ -202,6 +202,8 @@ struct Session {
     prediction: Predictor,
     connecting_text: String,
     help_text: String,
+    /// The connection info overlay's text while it is shown.
+    info_text: Option<String>,
     clean: bool,
 }
 
@@ -317,6 +319,7 @@ async fn run(config: ClientConfig) -> Outcome {
         prediction,
         connecting_text,
         help_text,
+        info_text: None,
         clean: false,
     };
     let result = session.main_loop(stdin_fd).await;
@@ -587,6 +590,18 @@ impl Session {
                         self.notifications.clear_message(now_ms);
                     }
                 }
+                InputAction::ShowInfo => {
+                    let now_ms = self.ms(now);
+                    let text = self.connection_info(now).text();
+                    self.notifications.set_message(now_ms, &text, true, false);
+                    self.info_text = Some(text);
+                }
+                InputAction::HideInfo => {
+                    if self.info_text.take().as_deref() == Some(self.notifications.message()) {
+                        let now_ms = self.ms(now);
+                        self.notifications.clear_message(now_ms);
+                    }
+                }
                 InputAction::Suspend => self.suspend()?,
                 InputAction::Quit => {
                     self.feed_prediction(bytes, &sent, now);
@@ -596,6 +611,20 @@ impl Session {
         }
         self.feed_prediction(bytes, &sent, now);
         Ok(false)
+    }
+
+    fn connection_info(&self, now: Instant) -> super::info::ConnectionInfo {
+        let rtt = self.conn.rtt();
+        super::info::ConnectionInfo {
+            rtt_ms: rtt.has_sample().then(|| (rtt.srtt_ms(), rtt.rttvar_ms())),
+            loss: self.conn.recent_loss(),
+            last_contact_ms: self.conn.last_heard().map(|t| {
+                u64::try_from(now.saturating_duration_since(t).as_millis()).unwrap_or(u64::MAX)
+            }),
+            transport: "udp",
+            // No server announces its kind yet (a negotiated extension would).
+            server: None,
+        }
     }
 
     fn feed_prediction(&mut self, read: &[u8], sent: &[u8], now: Instant) {

@@ -65,7 +65,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 
 use super::compress::decode_instruction;
 use super::crypto::{Direction, SeqCounter, Session};
@@ -169,6 +169,7 @@ pub struct Connection<L: State, R: State> {
     clock: MsClock,
     echo: TimestampEcho,
     rtt: RttEstimator,
+    loss: super::loss::LossWindow,
     last_heard: Option<Instant>,
     last_roundtrip_success: Option<Instant>,
     sender: Sender<L>,
@@ -229,6 +230,7 @@ impl<L: State, R: State> Connection<L, R> {
             clock: MsClock::new(now),
             echo: TimestampEcho::default(),
             rtt: RttEstimator::new(),
+            loss: super::loss::LossWindow::default(),
             last_heard: None,
             last_roundtrip_success: None,
             sender,
@@ -237,7 +239,7 @@ impl<L: State, R: State> Connection<L, R> {
             assembly: FragmentAssembly::new(),
             queue: VecDeque::new(),
             now,
-            rng: StdRng::from_os_rng(),
+            rng: rand::make_rng(),
             fatal: None,
             datagrams_sent: 0,
             remote_states_held: false,
@@ -282,6 +284,7 @@ impl<L: State, R: State> Connection<L, R> {
         let packet =
             Packet::decode(&self.session, bytes, self.incoming).map_err(RecvError::Datagram)?;
         if packet.seq >= self.expected_seq {
+            self.loss.on_datagram(packet.seq, self.expected_seq);
             self.expected_seq = packet.seq.saturating_add(1);
             self.echo
                 .on_receive(packet.timestamp, congestion_experienced, now);
@@ -585,7 +588,12 @@ impl<L: State, R: State> Connection<L, R> {
         self.rtt.srtt_ms()
     }
 
-    /// The RTT estimator.
+    /// Fraction of the peer's recent datagrams that never arrived in order.
+    pub fn recent_loss(&self) -> Option<f64> {
+        self.loss.fraction()
+    }
+
+    /// The round-trip estimator.
     pub fn rtt(&self) -> &RttEstimator {
         &self.rtt
     }

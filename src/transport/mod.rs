@@ -8,6 +8,7 @@ pub mod echo_ack;
 pub mod error;
 pub mod fragment;
 pub mod key;
+pub mod loss;
 pub mod message;
 pub mod receiver;
 pub mod rtt;

@@ -151,6 +151,13 @@ impl Sshd {
     /// `rmosh connect` with an isolated environment (HOME in the temp dir, no
     /// agent, the askpass helper forced, known_hosts in the temp dir).
     pub fn rmosh(&self) -> Command {
+        let mut c = self.rmosh_bare();
+        c.arg("connect");
+        c
+    }
+
+    /// Like [`Sshd::rmosh`] without the `connect` subcommand.
+    pub fn rmosh_bare(&self) -> Command {
         let mut c = Command::new(rmosh_bin());
         c.env("HOME", self.path("home"))
             .env_remove("SSH_AUTH_SOCK")
@@ -160,7 +167,6 @@ impl Sshd {
             .env("ANSWER_PASSPHRASE", "")
             .env("ANSWER_PASSWORD", "")
             .stdin(Stdio::null());
-        c.arg("connect");
         c
     }
 
