@@ -15,6 +15,7 @@ use super::login::LoginSetup;
 use super::passwd;
 use super::process::{self, Forked};
 use super::pty;
+use super::registry::{self, Registration};
 use super::session::{self, SessionParams};
 use super::utmp;
 use crate::transport::key::Base64Key;
@@ -72,6 +73,9 @@ pub fn launch(cfg: ServerConfig) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    if let Err(why) = registry::open_dir(true) {
+        eprintln!("rmosh: the session registry is unusable ({why}); this session cannot be listed or reattached");
+    }
     {
         let mut out = std::io::stdout().lock();
         let _ = out.write_all(connect_line(port, &key.printable(), process::isatty(0)).as_bytes());
@@ -98,6 +102,12 @@ pub fn launch(cfg: ServerConfig) -> ExitCode {
         return ExitCode::from(1);
     }
     let pid = process::getpid();
+    let command_text = cmd
+        .argv
+        .iter()
+        .map(|a| a.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join(" ");
     let setup = LoginSetup {
         command: cmd,
         colors: cfg.colors,
@@ -116,6 +126,13 @@ pub fn launch(cfg: ServerConfig) -> ExitCode {
         }
     };
     utmp::add_record(&session_pty.master, &setup.utmp_entry);
+    let registration = match Registration::create() {
+        Ok(r) => Some(r),
+        Err(why) => {
+            eprintln!("rmosh: not registered: {why}");
+            None
+        }
+    };
     let params = SessionParams {
         socket: bound,
         key,
@@ -125,6 +142,8 @@ pub fn launch(cfg: ServerConfig) -> ExitCode {
         timeouts,
         verbose: cfg.verbose,
         pid,
+        registration,
+        command: command_text,
     };
     let master = session::serve(params);
     if let Some(master) = master {

@@ -14,15 +14,21 @@ use crate::transport::message::Hello;
 pub struct Capabilities(u32);
 
 /// The wire name of each capability; unknown names are ignored on receipt.
-const NAMES: &[(Capabilities, &str)] = &[(Capabilities::TTY_MODE, "tty-mode")];
+const NAMES: &[(Capabilities, &str)] = &[
+    (Capabilities::TTY_MODE, "tty-mode"),
+    (Capabilities::SESSION_MOVED, "session-moved"),
+];
 
 impl Capabilities {
     /// No extension: a stock peer, or one that has not announced yet.
     pub const NONE: Self = Self(0);
     /// The server reports the pty's echo state (`HostBuffers` field 1001).
     pub const TTY_MODE: Self = Self(1 << 0);
+    /// The server says so when another client attached to the session
+    /// (`HostBuffers` field 1003), so the old client can exit with a reason.
+    pub const SESSION_MOVED: Self = Self(1 << 1);
     /// Every extension this build understands (the default announcement).
-    pub const SUPPORTED: Self = Self::TTY_MODE;
+    pub const SUPPORTED: Self = Self::TTY_MODE.union(Self::SESSION_MOVED);
 
     /// Whether every capability of `other` is in `self`.
     pub const fn contains(self, other: Self) -> bool {

@@ -7,7 +7,7 @@ use crate::sync::capabilities::PeerHello;
 use crate::terminal::display::{DisplayCaps, new_frame};
 use crate::terminal::{Emulator, Framebuffer};
 use crate::transport::message::{
-    EchoAck, HostBytes, HostInstruction, HostMessage, ResizeMessage, TtyMode,
+    EchoAck, HostBytes, HostInstruction, HostMessage, ResizeMessage, SessionMoved, TtyMode,
 };
 use crate::transport::state::{ApplyError, State};
 
@@ -34,6 +34,9 @@ struct Fields {
     /// The server's capability announcement (rmosh extension; only ever set
     /// once the client announced itself).
     hello: Option<PeerHello>,
+    /// Another client attached to the session (rmosh extension; only ever
+    /// set for a client that announced `session-moved`).
+    moved: bool,
 }
 
 impl PartialEq for CompleteTerminal {
@@ -122,6 +125,27 @@ impl CompleteTerminal {
     pub fn set_hello(&mut self, hello: PeerHello) {
         self.fields.hello = Some(hello);
     }
+
+    /// Whether the server said that another client took over the session.
+    pub fn moved(&self) -> bool {
+        self.fields.moved
+    }
+
+    /// Tells the client that another client took over the session (server
+    /// side; only for a client that announced `session-moved`).
+    pub fn set_moved(&mut self) {
+        self.fields.moved = true;
+    }
+
+    /// The same screen for a client that starts from scratch (attach): the
+    /// emulator is kept, the synchronized extras start over (a new client
+    /// counts its states from 0 and announces itself anew).
+    pub fn for_new_client(&self) -> Self {
+        CompleteTerminal {
+            emulator: self.emulator.clone(),
+            fields: Fields::default(),
+        }
+    }
 }
 
 impl State for CompleteTerminal {
@@ -131,6 +155,12 @@ impl State for CompleteTerminal {
         if let Some(hello) = f.hello.as_ref().filter(|_| f.hello != b.hello) {
             msg.instruction.push(HostInstruction {
                 hello: Some(hello.to_wire()),
+                ..Default::default()
+            });
+        }
+        if f.moved && !b.moved {
+            msg.instruction.push(HostInstruction {
+                session_moved: Some(SessionMoved {}),
                 ..Default::default()
             });
         }
@@ -207,6 +237,8 @@ impl State for CompleteTerminal {
                 self.fields.cooked_echo = m.cooked_echo.unwrap_or(false);
             } else if let Some(h) = inst.hello {
                 self.fields.hello = Some(PeerHello::from_wire(&h));
+            } else if inst.session_moved.is_some() {
+                self.fields.moved = true;
             }
         }
         Ok(())
