@@ -73,8 +73,18 @@ pub fn launch(cfg: ServerConfig) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    if let Err(why) = registry::open_dir(true) {
-        eprintln!("rmosh: the session registry is unusable ({why}); this session cannot be listed or reattached");
+    match registry::open_dir(true) {
+        Err(why) => eprintln!(
+            "rmosh: the session registry is unusable ({why}); this session cannot be listed or reattached"
+        ),
+        // Someone at a terminal (ssh -t) starting yet another session may
+        // rather want an old one back, as tmux users expect to be told.
+        Ok(dir) if process::isatty(0) => {
+            if let Some(line) = super::manage::detached_notice(&dir) {
+                eprintln!("{line}");
+            }
+        }
+        Ok(_) => {}
     }
     {
         let mut out = std::io::stdout().lock();

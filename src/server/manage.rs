@@ -214,6 +214,29 @@ fn fail(why: &str) -> ExitCode {
     ExitCode::from(1)
 }
 
+/// The one line `new` prints when detached sessions exist, if any do.
+pub fn detached_notice(dir: &std::path::Path) -> Option<String> {
+    let ids: Vec<String> = registry::scan(dir)
+        .ok()?
+        .into_iter()
+        .filter_map(|p| match p {
+            Probe::Live(info) if !info.attached => Some(info.id),
+            _ => None,
+        })
+        .collect();
+    match ids.as_slice() {
+        [] => None,
+        [one] => Some(format!(
+            "rmosh: 1 detached session on this host ({one}); `rmosh connect HOST --attach` takes it back"
+        )),
+        many => Some(format!(
+            "rmosh: {} detached sessions on this host ({}); `rmosh sessions HOST` lists them",
+            many.len(),
+            many.join(" ")
+        )),
+    }
+}
+
 /// `rmosh server list`.
 pub fn list(args: &ListArgs) -> ExitCode {
     match live_sessions() {

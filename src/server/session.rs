@@ -412,6 +412,7 @@ async fn run(p: SessionParams) -> Option<OwnedFd> {
         identity,
         killed: false,
     };
+    let mut kill_replied = false;
     let mut dgram = ServerSocket::recv_buffer();
     let mut pty_buf = vec![0u8; PTY_READ_BUDGET];
     loop {
@@ -518,7 +519,11 @@ async fn run(p: SessionParams) -> Option<OwnedFd> {
             Decision::Exit => break,
         }
         if logic.killed && !logic.is_attached(now) {
-            break;
+            // One more turn first, so the reply to `kill` is written.
+            if kill_replied {
+                break;
+            }
+            kill_replied = true;
         }
         if logic.conn.shutdown_in_progress()
             && (logic.conn.shutdown_acknowledged() || logic.conn.shutdown_ack_timed_out(now))
@@ -696,6 +701,9 @@ impl Logic {
         }
         if let Some(t) = self.retiring.as_mut().and_then(|c| c.poll_timeout()) {
             wake = wake.min(t);
+        }
+        if self.killed {
+            wake = wake.min(now + Duration::from_millis(20));
         }
         if self.conn.remote_state_num() == 0 || self.conn.shutdown_in_progress() {
             wake = wake.min(now + Duration::from_millis(IDLE_WAKE_MS));
