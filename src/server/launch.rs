@@ -91,11 +91,23 @@ pub fn launch(cfg: ServerConfig) -> ExitCode {
         let _ = out.write_all(connect_line(port, &key.printable(), process::isatty(0)).as_bytes());
         let _ = out.flush();
     }
+    // Registered before the parent exits, so a session is listable as soon
+    // as `new` returns.
+    let registration = match Registration::create() {
+        Ok(r) => Some(r),
+        Err(why) => {
+            eprintln!("rmosh: not registered: {why}");
+            None
+        }
+    };
     process::ignore_hup_and_pipe(true);
     let _ = std::io::stderr().flush();
     match process::fork() {
         Err(e) => eprintln!("fork: {e}"),
         Ok(Forked::Parent(child)) => {
+            // The entry belongs to the child now: dropping it here would
+            // remove its socket.
+            std::mem::forget(registration);
             let mut err = std::io::stderr().lock();
             let _ = err.write_all(detach_banner(child).as_bytes());
             let _ = err.flush();
@@ -136,13 +148,6 @@ pub fn launch(cfg: ServerConfig) -> ExitCode {
         }
     };
     utmp::add_record(&session_pty.master, &setup.utmp_entry);
-    let registration = match Registration::create() {
-        Ok(r) => Some(r),
-        Err(why) => {
-            eprintln!("rmosh: not registered: {why}");
-            None
-        }
-    };
     let params = SessionParams {
         socket: bound,
         key,

@@ -74,7 +74,11 @@ pub fn parse_duration(text: &str) -> Result<u64, String> {
             .ok_or_else(bad)?;
         digits.clear();
     }
-    if digits.is_empty() { Ok(total) } else { Err(bad()) }
+    if digits.is_empty() {
+        Ok(total)
+    } else {
+        Err(bad())
+    }
 }
 
 /// A duration for people: `42s`, `5m`, `3h12m`, `2d4h`.
@@ -188,14 +192,20 @@ pub fn json(sessions: &[SessionInfo]) -> String {
     format!("[{}]\n", items.join(","))
 }
 
+/// The checked registry directory; None when there is none yet (no sessions).
+fn existing_dir() -> Result<Option<std::path::PathBuf>, String> {
+    if std::fs::symlink_metadata(registry::dir_path()).is_err() {
+        return Ok(None);
+    }
+    registry::open_dir(false).map(Some)
+}
+
 /// Scans the registry: the live sessions, after telling about stale sockets
 /// and sessions that did not answer.
 fn live_sessions() -> Result<Vec<SessionInfo>, String> {
-    if std::fs::symlink_metadata(registry::dir_path()).is_err() {
-        // No registry yet: no sessions.
+    let Some(dir) = existing_dir()? else {
         return Ok(Vec::new());
-    }
-    let dir = registry::open_dir(false)?;
+    };
     let mut live = Vec::new();
     for probe in registry::scan(&dir)? {
         match probe {
@@ -276,8 +286,8 @@ pub fn select_for_kill(sessions: &[SessionInfo], args: &KillArgs, now: u64) -> V
 
 /// `rmosh server kill`.
 pub fn kill(args: &KillArgs) -> ExitCode {
-    let dir = match registry::open_dir(false) {
-        Ok(d) => d,
+    let dir = match existing_dir() {
+        Ok(d) => d.unwrap_or_else(registry::dir_path),
         Err(why) => return fail(&why),
     };
     let mut ids = args.ids.clone();
@@ -364,8 +374,8 @@ pub fn attach(args: &AttachArgs) -> ExitCode {
         },
         Err(why) => return fail(&why),
     };
-    let dir = match registry::open_dir(false) {
-        Ok(d) => d,
+    let dir = match existing_dir() {
+        Ok(d) => d.unwrap_or_else(registry::dir_path),
         Err(why) => return fail(&why),
     };
     let size = process::isatty(0).then(|| process::window_size_of(0));
@@ -375,9 +385,7 @@ pub fn attach(args: &AttachArgs) -> ExitCode {
             return fail(&format!("no session {id} (see `rmosh server list`)"));
         }
         Err(AskError::Stale) => {
-            return fail(&format!(
-                "session {id} had died; removed its stale socket"
-            ));
+            return fail(&format!("session {id} had died; removed its stale socket"));
         }
         Err(AskError::Other(why)) => return fail(&why),
     };
@@ -429,20 +437,23 @@ mod tests {
 
     #[test]
     fn the_table_and_json_show_every_field() {
-        let s = [
-            info("ab23", true, None),
-            info("cd45", false, Some(1900)),
-        ];
+        let s = [info("ab23", true, None), info("cd45", false, Some(1900))];
         let t = table(&s, 2000);
         let lines: Vec<&str> = t.lines().collect();
         assert_eq!(lines.len(), 3, "{t}");
         assert!(lines[0].starts_with("ID"), "{t}");
-        assert!(lines[1].contains("ab23") && lines[1].contains("attached"), "{t}");
+        assert!(
+            lines[1].contains("ab23") && lines[1].contains("attached"),
+            "{t}"
+        );
         assert!(
             lines[2].contains("detached 1m") && lines[2].contains("10.0.0.2:5000 (1m ago)"),
             "{t}"
         );
-        assert!(lines[2].contains("80x24") && lines[2].ends_with("-bash"), "{t}");
+        assert!(
+            lines[2].contains("80x24") && lines[2].ends_with("-bash"),
+            "{t}"
+        );
         let j = json(&s);
         assert!(j.starts_with("[{\"id\":\"ab23\",\"pid\":100,"), "{j}");
         assert!(j.contains("\"attached\":false,\"client\":\"10.0.0.2:5000\",\"last_contact\":1900,\"detached_since\":1900}"), "{j}");
@@ -492,7 +503,10 @@ mod tests {
         assert_eq!(choose_session(&[a.clone()], 10), Ok("a".into()));
         assert!(choose_session(&[], 10).is_err());
         let e = choose_session(&[a.clone(), b, c], 10).expect_err("two detached");
-        assert!(e.contains("several detached sessions") && e.contains("\nID"), "{e}");
+        assert!(
+            e.contains("several detached sessions") && e.contains("\nID"),
+            "{e}"
+        );
         let e = choose_session(&[a.clone(), a], 10).expect_err("two attached");
         assert!(e.contains("all attached"), "{e}");
     }

@@ -266,7 +266,9 @@ pub fn ask(dir: &Path, id: &str, request: Request) -> Result<String, AskError> {
             "session {id} is served by uid {uid}, not by you; not talking to it"
         )));
     }
-    stream.set_read_timeout(Some(REPLY_TIMEOUT)).map_err(other)?;
+    stream
+        .set_read_timeout(Some(REPLY_TIMEOUT))
+        .map_err(other)?;
     stream
         .set_write_timeout(Some(REPLY_TIMEOUT))
         .map_err(other)?;

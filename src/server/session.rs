@@ -20,16 +20,16 @@ use tokio::net::UdpSocket;
 
 use crate::net::recv::{RecvMeta, recvmsg_tos};
 use crate::net::server::{ServerSocket, deliver};
-use crate::transport::connection::RecvError;
 use crate::net::socket::BoundServer;
+use crate::transport::connection::RecvError;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use super::control::{Request, SessionInfo, attach_reply, error_reply};
 use super::control_socket::{self, Pending};
 use super::lifecycle::{self, Decision, IDLE_WAKE_MS, Timeouts, Turn};
-use super::registry::Registration;
 use super::process::WindowSize;
 use super::pty;
+use super::registry::Registration;
 use super::utmp::UtmpState;
 use crate::sync::capabilities::{Capabilities, PeerHello};
 use crate::sync::complete_terminal::CompleteTerminal;
@@ -381,7 +381,10 @@ async fn run(p: SessionParams) -> Option<OwnedFd> {
         .and_then(|l| tokio::net::UnixListener::from_std(l).ok());
     let (ctl_tx, mut ctl_rx) = tokio::sync::mpsc::channel::<Pending>(8);
     let identity = Identity {
-        id: registration.as_ref().map(|r| r.id.clone()).unwrap_or_default(),
+        id: registration
+            .as_ref()
+            .map(|r| r.id.clone())
+            .unwrap_or_default(),
         pid: p.pid,
         started: SystemTime::now(),
         started_at: now,
@@ -457,7 +460,9 @@ async fn run(p: SessionParams) -> Option<OwnedFd> {
         let now = Instant::now();
         if let Some((request, reply)) = control {
             let answer = logic.control(now, request, server_socket.local_addr().ok());
-            if logic.killed && let Some(r) = registration.as_mut() {
+            if logic.killed
+                && let Some(r) = registration.as_mut()
+            {
                 r.remove();
             }
             let _ = reply.send(answer);
@@ -786,11 +791,7 @@ impl Logic {
             cols: u16::try_from(fb.width()).unwrap_or(u16::MAX),
             rows: u16::try_from(fb.height()).unwrap_or(u16::MAX),
             attached,
-            client: self
-                .conn
-                .remote_addr()
-                .or(prev_addr)
-                .map(|a| a.to_string()),
+            client: self.conn.remote_addr().or(prev_addr).map(|a| a.to_string()),
             last_contact: heard.map(wall),
             detached_since: (!attached).then(|| {
                 let since = match self.conn.last_heard() {
@@ -894,7 +895,9 @@ impl Logic {
         while let Some(t) = old.poll_transmit(now) {
             let _ = socket.try_send_to(&t.contents, t.destination);
         }
-        if old.shutdown_acknowledged() || old.shutdown_ack_timed_out(now) || old.fatal_error().is_some()
+        if old.shutdown_acknowledged()
+            || old.shutdown_ack_timed_out(now)
+            || old.fatal_error().is_some()
         {
             self.retiring = None;
         }
