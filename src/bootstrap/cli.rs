@@ -64,8 +64,16 @@ pub struct ConnectArgs {
     /// Use this external ssh command instead of the built-in SSH client.
     #[arg(long = "ssh", value_name = "COMMAND")]
     pub ssh: Option<String>,
-    /// Reattach to a running session (default: the only detached one).
-    #[arg(long = "attach", value_name = "ID", num_args = 0..=1, default_missing_value = "", conflicts_with = "kill")]
+    /// Reattach to a running session: `--attach=ID`, or `--attach` for the
+    /// only detached one.
+    #[arg(
+        long = "attach",
+        value_name = "ID",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "",
+        conflicts_with = "kill"
+    )]
     pub attach: Option<String>,
     /// End the session ID on the host (its application gets SIGHUP).
     #[arg(long = "kill", value_name = "ID")]
