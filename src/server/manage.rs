@@ -500,7 +500,7 @@ mod tests {
         let b = info("b", false, Some(1));
         let c = info("c", false, Some(1));
         assert_eq!(choose_session(&[a.clone(), b.clone()], 10), Ok("b".into()));
-        assert_eq!(choose_session(&[a.clone()], 10), Ok("a".into()));
+        assert_eq!(choose_session(std::slice::from_ref(&a), 10), Ok("a".into()));
         assert!(choose_session(&[], 10).is_err());
         let e = choose_session(&[a.clone(), b, c], 10).expect_err("two detached");
         assert!(

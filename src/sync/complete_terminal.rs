@@ -438,4 +438,51 @@ mod tests {
         assert_eq!(client.framebuffer().screen_text(), "$ vim x\n$\n\n");
         assert_eq!(client.framebuffer().cursor(), (1, 2));
     }
+
+    #[test]
+    fn a_new_client_gets_the_screen_but_none_of_the_old_extras() {
+        let mut old = CompleteTerminal::new_server(80, 24);
+        old.feed(b"kept on screen");
+        old.set_echo_ack(41);
+        old.set_cooked_echo(true);
+        old.set_hello(PeerHello::ours(Capabilities::SUPPORTED));
+        let fresh = old.for_new_client();
+        assert_eq!(fresh.framebuffer(), old.framebuffer());
+        assert_eq!(
+            (fresh.echo_ack(), fresh.cooked_echo(), fresh.hello()),
+            (0, false, None)
+        );
+        // Diffed from a blank screen at another size, a stock client's
+        // emulator ends up with the same screen.
+        let d = fresh.diff_from(&CompleteTerminal::new_server(100, 30));
+        let mut client = CompleteTerminal::new(100, 30);
+        client.apply(&d).expect("apply");
+        assert_eq!(client.framebuffer().width(), 80);
+        assert!(
+            client
+                .framebuffer()
+                .row_text(0)
+                .starts_with("kept on screen")
+        );
+    }
+
+    #[test]
+    fn session_moved_travels_once_and_is_applied() {
+        let base = CompleteTerminal::new_server(80, 24);
+        let mut moved = base.clone();
+        moved.set_moved();
+        assert!(moved != base);
+        let d = moved.diff_from(&base);
+        let msg = HostMessage::decode(d.as_slice()).expect("decode");
+        assert_eq!(msg.instruction.len(), 1);
+        assert!(msg.instruction[0].session_moved.is_some());
+        assert!(
+            moved.diff_from(&moved).len() < d.len(),
+            "not repeated once acked"
+        );
+        let mut client = CompleteTerminal::new(80, 24);
+        assert!(!client.moved());
+        client.apply(&d).expect("apply");
+        assert!(client.moved());
+    }
 }
