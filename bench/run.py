@@ -15,6 +15,9 @@ import argparse
 import os
 import platform
 import shutil
+import subprocess
+import signal
+import re
 import statistics
 import sys
 import tempfile
@@ -398,6 +401,72 @@ def case_startup(impl, cfg):
     return {"start-up, session running `true` (s)": median(times)}
 
 
+def case_attach(impl, cfg):
+    """A new session vs reattaching to a running one (rmosh only: Mosh
+    cannot reattach): from the server command to the client showing the
+    screen; and the memory of a session whose client is gone."""
+    reg = tempfile.mkdtemp(prefix="rmosh-bench-reg-")
+    env = dict(SHELL_ENV, RMOSH_TMPDIR=reg)
+    new_t, attach_t, detached_rss = [], [], []
+    try:
+        for i in range(cfg.reps_startup):
+            t0 = time.monotonic()
+            srv = h.Server(impl, ["/bin/sh"], env_extra=env)
+            c = h.PtyClient(impl, srv.port, srv.key)
+            try:
+                t1 = c.wait_for(PROMPT, 15)
+                if t1 is None:
+                    raise RuntimeError(f"{impl.name}: no prompt from a new session")
+                new_t.append(t1 - t0)
+                # Only the shell's output holds the computed mark, not the echo.
+                mark = f"ATTACH-MARK-{42 + i}".encode()
+                c.write(f"echo ATTACH-MARK-$((42+{i}))\r".encode())
+                if c.wait_for(mark, 10) is None:
+                    raise RuntimeError("the marker command did not run")
+                c.pump(0.3)
+                kill_pid_safe(c.pid)
+                c.close()
+                time.sleep(0.2)
+                detached_rss.append(h.memory_kb(srv.pid).get("rss", 0) / 1024)
+                if impl.name != "rmosh":
+                    continue
+                t0 = time.monotonic()
+                p = subprocess.run(
+                    impl.server_argv + ["attach"],
+                    env=dict(os.environ, RMOSH_TMPDIR=reg),
+                    capture_output=True,
+                    timeout=20,
+                )
+                m = re.search(rb"MOSH CONNECT (\d+) (\S+)", p.stdout)
+                if not m:
+                    raise RuntimeError(f"attach failed: {p.stderr!r}")
+                c = h.PtyClient(impl, int(m.group(1)), m.group(2).decode())
+                t1 = c.wait_for(mark, 15)
+                if t1 is None:
+                    raise RuntimeError("the reattached client never showed the screen")
+                attach_t.append(t1 - t0)
+            finally:
+                c.close()
+                srv.stop()
+    finally:
+        shutil.rmtree(reg, ignore_errors=True)
+    out = {
+        "session: new, to the first prompt (ms)": median(new_t) * 1000,
+        "session: detached server RSS (MB)": median(detached_rss),
+    }
+    if attach_t:
+        out["session: attach, to the whole screen (ms)"] = median(attach_t) * 1000
+        out["session: attach / new (ratio)"] = median(attach_t) / median(new_t)
+    return out
+
+
+def kill_pid_safe(pid):
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
 def case_idle(impl, cfg):
     s = shell_session(impl, cfg)
     try:
@@ -497,6 +566,7 @@ CASES = {
     "latency-shell": case_latency_shell,
     "latency-matrix": case_latency_matrix,
     "startup": case_startup,
+    "attach": case_attach,
     "idle": case_idle,
     "roaming": case_roaming,
     "scale": case_scale,

@@ -37,6 +37,9 @@ _rmosh() {
             rmosh,server)
                 cmd="rmosh__subcmd__server"
                 ;;
+            rmosh,sessions)
+                cmd="rmosh__subcmd__sessions"
+                ;;
             rmosh__subcmd__help,client)
                 cmd="rmosh__subcmd__help__subcmd__client"
                 ;;
@@ -58,17 +61,47 @@ _rmosh() {
             rmosh__subcmd__help,server)
                 cmd="rmosh__subcmd__help__subcmd__server"
                 ;;
+            rmosh__subcmd__help,sessions)
+                cmd="rmosh__subcmd__help__subcmd__sessions"
+                ;;
+            rmosh__subcmd__help__subcmd__server,attach)
+                cmd="rmosh__subcmd__help__subcmd__server__subcmd__attach"
+                ;;
+            rmosh__subcmd__help__subcmd__server,kill)
+                cmd="rmosh__subcmd__help__subcmd__server__subcmd__kill"
+                ;;
+            rmosh__subcmd__help__subcmd__server,list)
+                cmd="rmosh__subcmd__help__subcmd__server__subcmd__list"
+                ;;
             rmosh__subcmd__help__subcmd__server,new)
                 cmd="rmosh__subcmd__help__subcmd__server__subcmd__new"
+                ;;
+            rmosh__subcmd__server,attach)
+                cmd="rmosh__subcmd__server__subcmd__attach"
                 ;;
             rmosh__subcmd__server,help)
                 cmd="rmosh__subcmd__server__subcmd__help"
                 ;;
+            rmosh__subcmd__server,kill)
+                cmd="rmosh__subcmd__server__subcmd__kill"
+                ;;
+            rmosh__subcmd__server,list)
+                cmd="rmosh__subcmd__server__subcmd__list"
+                ;;
             rmosh__subcmd__server,new)
                 cmd="rmosh__subcmd__server__subcmd__new"
                 ;;
+            rmosh__subcmd__server__subcmd__help,attach)
+                cmd="rmosh__subcmd__server__subcmd__help__subcmd__attach"
+                ;;
             rmosh__subcmd__server__subcmd__help,help)
                 cmd="rmosh__subcmd__server__subcmd__help__subcmd__help"
+                ;;
+            rmosh__subcmd__server__subcmd__help,kill)
+                cmd="rmosh__subcmd__server__subcmd__help__subcmd__kill"
+                ;;
+            rmosh__subcmd__server__subcmd__help,list)
+                cmd="rmosh__subcmd__server__subcmd__help__subcmd__list"
                 ;;
             rmosh__subcmd__server__subcmd__help,new)
                 cmd="rmosh__subcmd__server__subcmd__help__subcmd__new"
@@ -80,7 +113,7 @@ _rmosh() {
 
     case "${cmd}" in
         rmosh)
-            opts="-h -V --help --version connect server client completions man complete-hosts help"
+            opts="-h -V --help --version connect sessions server client completions man complete-hosts help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -140,7 +173,7 @@ _rmosh() {
             return 0
             ;;
         rmosh__subcmd__connect)
-            opts="-p -F -l -i -o -4 -6 -J -v -G -h --port --ssh-port --ssh-option --server --client --predict --predict-overwrite --no-init --local --bind-server --family --deploy --deploy-binary --ssh --help"
+            opts="-p -F -l -i -o -4 -6 -J -v -G -h --port --ssh-port --ssh-option --server --client --predict --predict-overwrite --no-init --local --bind-server --family --deploy --deploy-binary --ssh --attach --kill --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -214,6 +247,14 @@ _rmosh() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --attach)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kill)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -222,7 +263,7 @@ _rmosh() {
             return 0
             ;;
         rmosh__subcmd__help)
-            opts="connect server client completions man complete-hosts help"
+            opts="connect sessions server client completions man complete-hosts help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -320,8 +361,50 @@ _rmosh() {
             return 0
             ;;
         rmosh__subcmd__help__subcmd__server)
-            opts="new"
+            opts="new list kill attach"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rmosh__subcmd__help__subcmd__server__subcmd__attach)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rmosh__subcmd__help__subcmd__server__subcmd__kill)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rmosh__subcmd__help__subcmd__server__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -336,6 +419,20 @@ _rmosh() {
         rmosh__subcmd__help__subcmd__server__subcmd__new)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rmosh__subcmd__help__subcmd__sessions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -362,7 +459,7 @@ _rmosh() {
             return 0
             ;;
         rmosh__subcmd__server)
-            opts="-h --help new help"
+            opts="-h --help new list kill attach help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -375,9 +472,37 @@ _rmosh() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        rmosh__subcmd__server__subcmd__help)
-            opts="new help"
+        rmosh__subcmd__server__subcmd__attach)
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rmosh__subcmd__server__subcmd__help)
+            opts="new list kill attach help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rmosh__subcmd__server__subcmd__help__subcmd__attach)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -403,9 +528,69 @@ _rmosh() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        rmosh__subcmd__server__subcmd__help__subcmd__kill)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rmosh__subcmd__server__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         rmosh__subcmd__server__subcmd__help__subcmd__new)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rmosh__subcmd__server__subcmd__kill)
+            opts="-h --detached --older-than --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --older-than)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rmosh__subcmd__server__subcmd__list)
+            opts="-h --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -441,6 +626,32 @@ _rmosh() {
                     return 0
                     ;;
                 -@)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rmosh__subcmd__sessions)
+            opts="-h --ssh --ssh-port --server --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --ssh)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ssh-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -27,6 +27,7 @@ end
 complete -c rmosh -n "__fish_rmosh_needs_command" -s h -l help -d 'Print help'
 complete -c rmosh -n "__fish_rmosh_needs_command" -s V -l version -d 'Print version'
 complete -c rmosh -n "__fish_rmosh_needs_command" -f -a "connect" -d 'Log in with SSH, start a server on the host and attach to it'
+complete -c rmosh -n "__fish_rmosh_needs_command" -f -a "sessions" -d 'List the rmosh sessions running on a host (over SSH)'
 complete -c rmosh -n "__fish_rmosh_needs_command" -f -a "server" -d 'Run the server (as `mosh-server` does)'
 complete -c rmosh -n "__fish_rmosh_needs_command" -f -a "client" -d 'Run only the client against a running server (key in MOSH_KEY)'
 complete -c rmosh -n "__fish_rmosh_needs_command" -f -a "completions" -d 'Print a shell completion script'
@@ -58,6 +59,8 @@ always\t'Always copy this binary and use it'
 never\t'Never copy; fail if no server exists remotely'"
 complete -c rmosh -n "__fish_rmosh_using_subcommand connect" -l deploy-binary -d 'Binary to copy when deploying (e.g. a static or other-architecture build) instead of this one or a companion `rmosh-linux-<arch>` beside it' -r -F
 complete -c rmosh -n "__fish_rmosh_using_subcommand connect" -l ssh -d 'Use this external ssh command instead of the built-in SSH client' -r
+complete -c rmosh -n "__fish_rmosh_using_subcommand connect" -l attach -d 'Reattach to a running session: `--attach=ID`, or `--attach` for the only detached one' -r
+complete -c rmosh -n "__fish_rmosh_using_subcommand connect" -l kill -d 'End the session ID on the host (its application gets SIGHUP)' -r
 complete -c rmosh -n "__fish_rmosh_using_subcommand connect" -l predict-overwrite -d 'Predictions overwrite instead of insert'
 complete -c rmosh -n "__fish_rmosh_using_subcommand connect" -l no-init -d 'Do not switch the terminal to the alternate screen'
 complete -c rmosh -n "__fish_rmosh_using_subcommand connect" -l local -d 'Run the server on this machine, without SSH'
@@ -66,9 +69,16 @@ complete -c rmosh -n "__fish_rmosh_using_subcommand connect" -s 6 -d 'IPv6 only 
 complete -c rmosh -n "__fish_rmosh_using_subcommand connect" -s v -d 'Debug output on stderr; repeat for more (like `ssh -v`)'
 complete -c rmosh -n "__fish_rmosh_using_subcommand connect" -s G -d 'Print the resolved SSH configuration for the host and exit (like `ssh -G`)'
 complete -c rmosh -n "__fish_rmosh_using_subcommand connect" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c rmosh -n "__fish_rmosh_using_subcommand server; and not __fish_seen_subcommand_from new help" -s h -l help -d 'Print help'
-complete -c rmosh -n "__fish_rmosh_using_subcommand server; and not __fish_seen_subcommand_from new help" -f -a "new" -d 'Start a session: print `MOSH CONNECT <port> <key>`, detach, and wait up to 60 s for a client (Mosh\'s `mosh-server new`)'
-complete -c rmosh -n "__fish_rmosh_using_subcommand server; and not __fish_seen_subcommand_from new help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c rmosh -n "__fish_rmosh_using_subcommand sessions" -l ssh -d 'Use this external ssh command instead of the built-in SSH client' -r
+complete -c rmosh -n "__fish_rmosh_using_subcommand sessions" -l ssh-port -d 'SSH port (like `ssh -p`)' -r
+complete -c rmosh -n "__fish_rmosh_using_subcommand sessions" -l server -d 'Remote server command (default: rmosh or a deployed rmosh)' -r
+complete -c rmosh -n "__fish_rmosh_using_subcommand sessions" -s h -l help -d 'Print help'
+complete -c rmosh -n "__fish_rmosh_using_subcommand server; and not __fish_seen_subcommand_from new list kill attach help" -s h -l help -d 'Print help'
+complete -c rmosh -n "__fish_rmosh_using_subcommand server; and not __fish_seen_subcommand_from new list kill attach help" -f -a "new" -d 'Start a session: print `MOSH CONNECT <port> <key>`, detach, and wait up to 60 s for a client (Mosh\'s `mosh-server new`)'
+complete -c rmosh -n "__fish_rmosh_using_subcommand server; and not __fish_seen_subcommand_from new list kill attach help" -f -a "list" -d 'List your running sessions'
+complete -c rmosh -n "__fish_rmosh_using_subcommand server; and not __fish_seen_subcommand_from new list kill attach help" -f -a "kill" -d 'End sessions: their applications get SIGHUP'
+complete -c rmosh -n "__fish_rmosh_using_subcommand server; and not __fish_seen_subcommand_from new list kill attach help" -f -a "attach" -d 'Give a running session to a new client: print `MOSH CONNECT <port> <key>` with a fresh key (the old client\'s key stops working)'
+complete -c rmosh -n "__fish_rmosh_using_subcommand server; and not __fish_seen_subcommand_from new list kill attach help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c rmosh -n "__fish_rmosh_using_subcommand server; and __fish_seen_subcommand_from new" -s i -d 'Local IP address to bind to (tried first; the wildcard address is the fallback)' -r
 complete -c rmosh -n "__fish_rmosh_using_subcommand server; and __fish_seen_subcommand_from new" -s p -d 'UDP port, or inclusive range, to bind [default: first free in 60001:60999]' -r
 complete -c rmosh -n "__fish_rmosh_using_subcommand server; and __fish_seen_subcommand_from new" -s c -d 'Colours of the client terminal: 256 sets TERM=xterm-256color, anything else TERM=xterm' -r
@@ -77,7 +87,16 @@ complete -c rmosh -n "__fish_rmosh_using_subcommand server; and __fish_seen_subc
 complete -c rmosh -n "__fish_rmosh_using_subcommand server; and __fish_seen_subcommand_from new" -s s -d 'Bind to the local address of the SSH connection (from SSH_CONNECTION)'
 complete -c rmosh -n "__fish_rmosh_using_subcommand server; and __fish_seen_subcommand_from new" -s v -d 'Keep stdin/stdout/stderr open after detaching and log to stderr (repeatable)'
 complete -c rmosh -n "__fish_rmosh_using_subcommand server; and __fish_seen_subcommand_from new" -s h -l help -d 'Print help'
+complete -c rmosh -n "__fish_rmosh_using_subcommand server; and __fish_seen_subcommand_from list" -l json -d 'One JSON array instead of a table'
+complete -c rmosh -n "__fish_rmosh_using_subcommand server; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c rmosh -n "__fish_rmosh_using_subcommand server; and __fish_seen_subcommand_from kill" -l older-than -d 'Sessions detached for longer than this (`90s`, `30m`, `2h`, `7d`, `1h30m`)' -r
+complete -c rmosh -n "__fish_rmosh_using_subcommand server; and __fish_seen_subcommand_from kill" -l detached -d 'Every session without a client'
+complete -c rmosh -n "__fish_rmosh_using_subcommand server; and __fish_seen_subcommand_from kill" -s h -l help -d 'Print help'
+complete -c rmosh -n "__fish_rmosh_using_subcommand server; and __fish_seen_subcommand_from attach" -s h -l help -d 'Print help'
 complete -c rmosh -n "__fish_rmosh_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "new" -d 'Start a session: print `MOSH CONNECT <port> <key>`, detach, and wait up to 60 s for a client (Mosh\'s `mosh-server new`)'
+complete -c rmosh -n "__fish_rmosh_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "list" -d 'List your running sessions'
+complete -c rmosh -n "__fish_rmosh_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "kill" -d 'End sessions: their applications get SIGHUP'
+complete -c rmosh -n "__fish_rmosh_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "attach" -d 'Give a running session to a new client: print `MOSH CONNECT <port> <key>` with a fresh key (the old client\'s key stops working)'
 complete -c rmosh -n "__fish_rmosh_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c rmosh -n "__fish_rmosh_using_subcommand client" -s # -d 'Ignored: the mosh wrapper\'s original arguments, so `ps` shows them' -r
 complete -c rmosh -n "__fish_rmosh_using_subcommand client" -s c -l colors -d 'Print the number of colors $TERM supports (as `mosh-client -c`) and exit'
@@ -86,14 +105,18 @@ complete -c rmosh -n "__fish_rmosh_using_subcommand client" -s h -l help -d 'Pri
 complete -c rmosh -n "__fish_rmosh_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c rmosh -n "__fish_rmosh_using_subcommand man" -s h -l help -d 'Print help'
 complete -c rmosh -n "__fish_rmosh_using_subcommand complete-hosts" -s h -l help -d 'Print help'
-complete -c rmosh -n "__fish_rmosh_using_subcommand help; and not __fish_seen_subcommand_from connect server client completions man complete-hosts help" -f -a "connect" -d 'Log in with SSH, start a server on the host and attach to it'
-complete -c rmosh -n "__fish_rmosh_using_subcommand help; and not __fish_seen_subcommand_from connect server client completions man complete-hosts help" -f -a "server" -d 'Run the server (as `mosh-server` does)'
-complete -c rmosh -n "__fish_rmosh_using_subcommand help; and not __fish_seen_subcommand_from connect server client completions man complete-hosts help" -f -a "client" -d 'Run only the client against a running server (key in MOSH_KEY)'
-complete -c rmosh -n "__fish_rmosh_using_subcommand help; and not __fish_seen_subcommand_from connect server client completions man complete-hosts help" -f -a "completions" -d 'Print a shell completion script'
-complete -c rmosh -n "__fish_rmosh_using_subcommand help; and not __fish_seen_subcommand_from connect server client completions man complete-hosts help" -f -a "man" -d 'Print a man page (rmosh, rmosh-connect, rmosh-server, rmosh-client)'
-complete -c rmosh -n "__fish_rmosh_using_subcommand help; and not __fish_seen_subcommand_from connect server client completions man complete-hosts help" -f -a "complete-hosts" -d 'Print the destinations the completion scripts offer'
-complete -c rmosh -n "__fish_rmosh_using_subcommand help; and not __fish_seen_subcommand_from connect server client completions man complete-hosts help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c rmosh -n "__fish_rmosh_using_subcommand help; and not __fish_seen_subcommand_from connect sessions server client completions man complete-hosts help" -f -a "connect" -d 'Log in with SSH, start a server on the host and attach to it'
+complete -c rmosh -n "__fish_rmosh_using_subcommand help; and not __fish_seen_subcommand_from connect sessions server client completions man complete-hosts help" -f -a "sessions" -d 'List the rmosh sessions running on a host (over SSH)'
+complete -c rmosh -n "__fish_rmosh_using_subcommand help; and not __fish_seen_subcommand_from connect sessions server client completions man complete-hosts help" -f -a "server" -d 'Run the server (as `mosh-server` does)'
+complete -c rmosh -n "__fish_rmosh_using_subcommand help; and not __fish_seen_subcommand_from connect sessions server client completions man complete-hosts help" -f -a "client" -d 'Run only the client against a running server (key in MOSH_KEY)'
+complete -c rmosh -n "__fish_rmosh_using_subcommand help; and not __fish_seen_subcommand_from connect sessions server client completions man complete-hosts help" -f -a "completions" -d 'Print a shell completion script'
+complete -c rmosh -n "__fish_rmosh_using_subcommand help; and not __fish_seen_subcommand_from connect sessions server client completions man complete-hosts help" -f -a "man" -d 'Print a man page (rmosh, rmosh-connect, rmosh-server, rmosh-client)'
+complete -c rmosh -n "__fish_rmosh_using_subcommand help; and not __fish_seen_subcommand_from connect sessions server client completions man complete-hosts help" -f -a "complete-hosts" -d 'Print the destinations the completion scripts offer'
+complete -c rmosh -n "__fish_rmosh_using_subcommand help; and not __fish_seen_subcommand_from connect sessions server client completions man complete-hosts help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c rmosh -n "__fish_rmosh_using_subcommand help; and __fish_seen_subcommand_from server" -f -a "new" -d 'Start a session: print `MOSH CONNECT <port> <key>`, detach, and wait up to 60 s for a client (Mosh\'s `mosh-server new`)'
+complete -c rmosh -n "__fish_rmosh_using_subcommand help; and __fish_seen_subcommand_from server" -f -a "list" -d 'List your running sessions'
+complete -c rmosh -n "__fish_rmosh_using_subcommand help; and __fish_seen_subcommand_from server" -f -a "kill" -d 'End sessions: their applications get SIGHUP'
+complete -c rmosh -n "__fish_rmosh_using_subcommand help; and __fish_seen_subcommand_from server" -f -a "attach" -d 'Give a running session to a new client: print `MOSH CONNECT <port> <key>` with a fresh key (the old client\'s key stops working)'
 
 # Destinations from ~/.ssh/config and known_hosts (added by rmosh to clap's script).
 complete -c rmosh -n "__fish_rmosh_needs_command; or __fish_seen_subcommand_from connect" -a "(rmosh complete-hosts 2>/dev/null)" -d Host

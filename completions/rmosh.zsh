@@ -57,6 +57,8 @@ always\:"Always copy this binary and use it"
 never\:"Never copy; fail if no server exists remotely"))' \
 '--deploy-binary=[Binary to copy when deploying (e.g. a static or other-architecture build) instead of this one or a companion \`rmosh-linux-<arch>\` beside it]:PATH:_files' \
 '--ssh=[Use this external ssh command instead of the built-in SSH client]:COMMAND:_default' \
+'(--kill)--attach=[Reattach to a running session\: \`--attach=ID\`, or \`--attach\` for the only detached one]::ID:_default' \
+'--kill=[End the session ID on the host (its application gets SIGHUP)]:ID:_default' \
 '--predict-overwrite[Predictions overwrite instead of insert]' \
 '--no-init[Do not switch the terminal to the alternate screen]' \
 '--local[Run the server on this machine, without SSH]' \
@@ -68,6 +70,16 @@ never\:"Never copy; fail if no server exists remotely"))' \
 '--help[Print help (see more with '\''--help'\'')]' \
 ':destination -- `\[user@\]host` to log in to:_default' \
 '*::command -- Command to run instead of the login shell:_default' \
+&& ret=0
+;;
+(sessions)
+_arguments "${_arguments_options[@]}" : \
+'--ssh=[Use this external ssh command instead of the built-in SSH client]:COMMAND:_default' \
+'--ssh-port=[SSH port (like \`ssh -p\`)]:PORT:_default' \
+'--server=[Remote server command (default\: rmosh or a deployed rmosh)]:COMMAND:_default' \
+'-h[Print help]' \
+'--help[Print help]' \
+':destination -- `\[user@\]host` whose sessions to list:_default' \
 && ret=0
 ;;
 (server)
@@ -98,6 +110,29 @@ _arguments "${_arguments_options[@]}" : \
 '*::command -- The command to run instead of your login shell (after `--`):_default' \
 && ret=0
 ;;
+(list)
+_arguments "${_arguments_options[@]}" : \
+'--json[One JSON array instead of a table]' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(kill)
+_arguments "${_arguments_options[@]}" : \
+'--older-than=[Sessions detached for longer than this (\`90s\`, \`30m\`, \`2h\`, \`7d\`, \`1h30m\`)]:DURATION:_default' \
+'--detached[Every session without a client]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'*::ids -- The sessions to end (their ids, from `rmosh server list`):_default' \
+&& ret=0
+;;
+(attach)
+_arguments "${_arguments_options[@]}" : \
+'-h[Print help]' \
+'--help[Print help]' \
+'*::words -- `\[ID\] \[new \[mosh-server options…\]\]`\: the session (default\: the only detached one); anything from `new` on is what Mosh'\''s wrapper passes (`mosh --server='\''rmosh server attach'\'' HOST`) and is ignored:_default' \
+&& ret=0
+;;
 (help)
 _arguments "${_arguments_options[@]}" : \
 ":: :_rmosh__subcmd__server__subcmd__help_commands" \
@@ -111,6 +146,18 @@ _arguments "${_arguments_options[@]}" : \
         curcontext="${curcontext%:*:*}:rmosh-server-help-command-$line[1]:"
         case $line[1] in
             (new)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(list)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(kill)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(attach)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
@@ -174,6 +221,10 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(sessions)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (server)
 _arguments "${_arguments_options[@]}" : \
 ":: :_rmosh__subcmd__help__subcmd__server_commands" \
@@ -187,6 +238,18 @@ _arguments "${_arguments_options[@]}" : \
         curcontext="${curcontext%:*:*}:rmosh-help-server-command-$line[1]:"
         case $line[1] in
             (new)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(list)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(kill)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(attach)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
@@ -227,6 +290,7 @@ esac
 _rmosh_commands() {
     local commands; commands=(
 'connect:Log in with SSH, start a server on the host and attach to it' \
+'sessions:List the rmosh sessions running on a host (over SSH)' \
 'server:Run the server (as \`mosh-server\` does)' \
 'client:Run only the client against a running server (key in MOSH_KEY)' \
 'completions:Print a shell completion script' \
@@ -260,6 +324,7 @@ _rmosh__subcmd__connect_commands() {
 _rmosh__subcmd__help_commands() {
     local commands; commands=(
 'connect:Log in with SSH, start a server on the host and attach to it' \
+'sessions:List the rmosh sessions running on a host (over SSH)' \
 'server:Run the server (as \`mosh-server\` does)' \
 'client:Run only the client against a running server (key in MOSH_KEY)' \
 'completions:Print a shell completion script' \
@@ -303,13 +368,36 @@ _rmosh__subcmd__help__subcmd__man_commands() {
 _rmosh__subcmd__help__subcmd__server_commands() {
     local commands; commands=(
 'new:Start a session\: print \`MOSH CONNECT <port> <key>\`, detach, and wait up to 60 s for a client (Mosh'\''s \`mosh-server new\`)' \
+'list:List your running sessions' \
+'kill:End sessions\: their applications get SIGHUP' \
+'attach:Give a running session to a new client\: print \`MOSH CONNECT <port> <key>\` with a fresh key (the old client'\''s key stops working)' \
     )
     _describe -t commands 'rmosh help server commands' commands "$@"
+}
+(( $+functions[_rmosh__subcmd__help__subcmd__server__subcmd__attach_commands] )) ||
+_rmosh__subcmd__help__subcmd__server__subcmd__attach_commands() {
+    local commands; commands=()
+    _describe -t commands 'rmosh help server attach commands' commands "$@"
+}
+(( $+functions[_rmosh__subcmd__help__subcmd__server__subcmd__kill_commands] )) ||
+_rmosh__subcmd__help__subcmd__server__subcmd__kill_commands() {
+    local commands; commands=()
+    _describe -t commands 'rmosh help server kill commands' commands "$@"
+}
+(( $+functions[_rmosh__subcmd__help__subcmd__server__subcmd__list_commands] )) ||
+_rmosh__subcmd__help__subcmd__server__subcmd__list_commands() {
+    local commands; commands=()
+    _describe -t commands 'rmosh help server list commands' commands "$@"
 }
 (( $+functions[_rmosh__subcmd__help__subcmd__server__subcmd__new_commands] )) ||
 _rmosh__subcmd__help__subcmd__server__subcmd__new_commands() {
     local commands; commands=()
     _describe -t commands 'rmosh help server new commands' commands "$@"
+}
+(( $+functions[_rmosh__subcmd__help__subcmd__sessions_commands] )) ||
+_rmosh__subcmd__help__subcmd__sessions_commands() {
+    local commands; commands=()
+    _describe -t commands 'rmosh help sessions commands' commands "$@"
 }
 (( $+functions[_rmosh__subcmd__man_commands] )) ||
 _rmosh__subcmd__man_commands() {
@@ -320,32 +408,73 @@ _rmosh__subcmd__man_commands() {
 _rmosh__subcmd__server_commands() {
     local commands; commands=(
 'new:Start a session\: print \`MOSH CONNECT <port> <key>\`, detach, and wait up to 60 s for a client (Mosh'\''s \`mosh-server new\`)' \
+'list:List your running sessions' \
+'kill:End sessions\: their applications get SIGHUP' \
+'attach:Give a running session to a new client\: print \`MOSH CONNECT <port> <key>\` with a fresh key (the old client'\''s key stops working)' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'rmosh server commands' commands "$@"
+}
+(( $+functions[_rmosh__subcmd__server__subcmd__attach_commands] )) ||
+_rmosh__subcmd__server__subcmd__attach_commands() {
+    local commands; commands=()
+    _describe -t commands 'rmosh server attach commands' commands "$@"
 }
 (( $+functions[_rmosh__subcmd__server__subcmd__help_commands] )) ||
 _rmosh__subcmd__server__subcmd__help_commands() {
     local commands; commands=(
 'new:Start a session\: print \`MOSH CONNECT <port> <key>\`, detach, and wait up to 60 s for a client (Mosh'\''s \`mosh-server new\`)' \
+'list:List your running sessions' \
+'kill:End sessions\: their applications get SIGHUP' \
+'attach:Give a running session to a new client\: print \`MOSH CONNECT <port> <key>\` with a fresh key (the old client'\''s key stops working)' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'rmosh server help commands' commands "$@"
+}
+(( $+functions[_rmosh__subcmd__server__subcmd__help__subcmd__attach_commands] )) ||
+_rmosh__subcmd__server__subcmd__help__subcmd__attach_commands() {
+    local commands; commands=()
+    _describe -t commands 'rmosh server help attach commands' commands "$@"
 }
 (( $+functions[_rmosh__subcmd__server__subcmd__help__subcmd__help_commands] )) ||
 _rmosh__subcmd__server__subcmd__help__subcmd__help_commands() {
     local commands; commands=()
     _describe -t commands 'rmosh server help help commands' commands "$@"
 }
+(( $+functions[_rmosh__subcmd__server__subcmd__help__subcmd__kill_commands] )) ||
+_rmosh__subcmd__server__subcmd__help__subcmd__kill_commands() {
+    local commands; commands=()
+    _describe -t commands 'rmosh server help kill commands' commands "$@"
+}
+(( $+functions[_rmosh__subcmd__server__subcmd__help__subcmd__list_commands] )) ||
+_rmosh__subcmd__server__subcmd__help__subcmd__list_commands() {
+    local commands; commands=()
+    _describe -t commands 'rmosh server help list commands' commands "$@"
+}
 (( $+functions[_rmosh__subcmd__server__subcmd__help__subcmd__new_commands] )) ||
 _rmosh__subcmd__server__subcmd__help__subcmd__new_commands() {
     local commands; commands=()
     _describe -t commands 'rmosh server help new commands' commands "$@"
 }
+(( $+functions[_rmosh__subcmd__server__subcmd__kill_commands] )) ||
+_rmosh__subcmd__server__subcmd__kill_commands() {
+    local commands; commands=()
+    _describe -t commands 'rmosh server kill commands' commands "$@"
+}
+(( $+functions[_rmosh__subcmd__server__subcmd__list_commands] )) ||
+_rmosh__subcmd__server__subcmd__list_commands() {
+    local commands; commands=()
+    _describe -t commands 'rmosh server list commands' commands "$@"
+}
 (( $+functions[_rmosh__subcmd__server__subcmd__new_commands] )) ||
 _rmosh__subcmd__server__subcmd__new_commands() {
     local commands; commands=()
     _describe -t commands 'rmosh server new commands' commands "$@"
+}
+(( $+functions[_rmosh__subcmd__sessions_commands] )) ||
+_rmosh__subcmd__sessions_commands() {
+    local commands; commands=()
+    _describe -t commands 'rmosh sessions commands' commands "$@"
 }
 
 if [ "$funcstack[1]" = "_rmosh" ]; then

@@ -58,6 +58,8 @@ pub struct Cli {
 pub enum Command {
     /// Log in with SSH, start a server on the host and attach to it.
     Connect(crate::bootstrap::cli::ConnectArgs),
+    /// List the rmosh sessions running on a host (over SSH).
+    Sessions(crate::bootstrap::cli::SessionsArgs),
     /// Run the server (as `mosh-server` does).
     Server(crate::server::cli::ServerArgs),
     /// Run only the client against a running server (key in MOSH_KEY).
@@ -112,6 +114,7 @@ pub fn rmosh_main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     };
     match cli.command {
         Command::Connect(a) => crate::bootstrap::cli::run_connect(a),
+        Command::Sessions(a) => crate::bootstrap::cli::run_sessions(a),
         Command::Server(a) => crate::server::cli::run_server(a),
         Command::Client(a) => crate::client::cli::run_client(a),
         Command::Completions { shell } => {

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use super::connect::{self, ConnectOptions, Family, Predict};
 use super::deploy::DeployMode;
+use super::launch::ServerVerb;
 
 /// Arguments of `rmosh connect`.
 #[derive(Debug, clap::Args)]
@@ -83,6 +84,50 @@ pub struct ConnectArgs {
     /// Use this external ssh command instead of the built-in SSH client.
     #[arg(long = "ssh", value_name = "COMMAND")]
     pub ssh: Option<String>,
+    /// Reattach to a running session: `--attach=ID`, or `--attach` for the
+    /// only detached one.
+    #[arg(
+        long = "attach",
+        value_name = "ID",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "",
+        conflicts_with = "kill"
+    )]
+    pub attach: Option<String>,
+    /// End the session ID on the host (its application gets SIGHUP).
+    #[arg(long = "kill", value_name = "ID")]
+    pub kill: Option<String>,
+}
+
+/// Arguments of `rmosh sessions`.
+#[derive(Debug, clap::Args)]
+pub struct SessionsArgs {
+    /// `[user@]host` whose sessions to list.
+    pub destination: String,
+    /// Use this external ssh command instead of the built-in SSH client.
+    #[arg(long = "ssh", value_name = "COMMAND")]
+    pub ssh: Option<String>,
+    /// SSH port (like `ssh -p`).
+    #[arg(long = "ssh-port", value_name = "PORT")]
+    pub ssh_port: Option<u16>,
+    /// Remote server command (default: rmosh or a deployed rmosh).
+    #[arg(long = "server", value_name = "COMMAND")]
+    pub server: Option<String>,
+}
+
+/// Entry point for `rmosh sessions HOST`: `rmosh server list` over SSH.
+pub fn run_sessions(args: SessionsArgs) -> ExitCode {
+    connect::run(ConnectOptions {
+        original_args: format!("rmosh sessions {}", args.destination),
+        destination: args.destination,
+        ssh_port: args.ssh_port,
+        server: args.server,
+        ssh_command: args.ssh,
+        verb: ServerVerb::List,
+        deploy: DeployMode::Never,
+        ..ConnectOptions::default()
+    })
 }
 
 /// Entry point for `rmosh connect`.
@@ -124,6 +169,11 @@ pub fn run_connect(args: ConnectArgs) -> ExitCode {
         ssh_command: args.ssh,
         no_ssh_pty: false,
         original_args: original.join(" "),
+        verb: match (args.attach, args.kill) {
+            (Some(id), _) => ServerVerb::Attach(Some(id).filter(|i| !i.is_empty())),
+            (None, Some(id)) => ServerVerb::Kill(id),
+            (None, None) => ServerVerb::New,
+        },
         ..ConnectOptions::default()
     };
     if let Err(e) = super::settings::apply_file(&mut opts, deploy_given) {

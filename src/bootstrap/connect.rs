@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use super::deploy::{self, DeployError, DeployMode, Image};
 use super::destination;
-use super::launch::{self, Bind, Scan, ServerChoice, ServerOptions};
+use super::launch::{self, Bind, Scan, ServerChoice, ServerOptions, ServerVerb};
 use super::remote;
 use super::session::{self, Context};
 use super::ssh_config::{self, FsSource, LocalContext, Request, Resolver};
@@ -112,6 +112,8 @@ pub struct ConnectOptions {
     pub no_ssh_pty: bool,
     /// The original command line, shown by `ps` through the client's `-#`.
     pub original_args: String,
+    /// A new session, or one of the session verbs (docs/sessions.md).
+    pub verb: ServerVerb,
 }
 
 /// Where the client should go.
@@ -142,6 +144,7 @@ pub fn run(opts: ConnectOptions) -> ExitCode {
             timing::mark("bootstrap done (runtime dropped)");
             exec_client(&opts, t)
         }
+        Err(msg) if msg.is_empty() => ExitCode::SUCCESS,
         Err(msg) => {
             eprintln!("rmosh: {msg}");
             ExitCode::from(255)
@@ -169,6 +172,7 @@ fn server_options(opts: &ConnectOptions, host: &str) -> Result<ServerOptions, St
         port: opts.udp_port.clone(),
         locale: ServerOptions::locale_from_env(),
         command: opts.command.clone(),
+        verb: opts.verb.clone(),
     })
 }
 
@@ -238,6 +242,18 @@ fn target_from(
     fallback_ip: Option<IpAddr>,
     opts: &ConnectOptions,
 ) -> Result<Target, String> {
+    if opts.verb.reports_only() {
+        // `sessions` and `--kill`: the remote's report is the result.
+        for l in &scan.other_lines {
+            println!("{l}");
+        }
+        let failed = scan.other_lines.iter().any(|l| l.starts_with("rmosh: "));
+        return Err(if failed {
+            "the remote rmosh reported an error".into()
+        } else {
+            String::new()
+        });
+    }
     for l in &scan.other_lines {
         eprintln!("{l}");
     }

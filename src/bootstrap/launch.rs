@@ -36,6 +36,29 @@ pub struct ServerOptions {
     pub locale: Vec<(String, String)>,
     /// The command to run instead of a login shell.
     pub command: Vec<String>,
+    /// What to ask the server for (a new session unless told otherwise).
+    pub verb: ServerVerb,
+}
+
+/// What `rmosh connect` asks the remote `rmosh server` for (docs/sessions.md).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum ServerVerb {
+    /// `new`: start a session (Mosh's only verb).
+    #[default]
+    New,
+    /// `attach [ID] new …`: take over a running session.
+    Attach(Option<String>),
+    /// `list`: show the sessions (no session is started).
+    List,
+    /// `kill ID`: end a session.
+    Kill(String),
+}
+
+impl ServerVerb {
+    /// Whether the server only reports (no `MOSH CONNECT` follows).
+    pub fn reports_only(&self) -> bool {
+        matches!(self, ServerVerb::List | ServerVerb::Kill(_))
+    }
 }
 
 impl ServerOptions {
@@ -50,6 +73,20 @@ impl ServerOptions {
 
 /// The words after the server program: `new -c N [-s|-i IP] [-p P] -l … [-- cmd…]`.
 pub fn server_words(o: &ServerOptions) -> Vec<String> {
+    match &o.verb {
+        ServerVerb::New => {}
+        ServerVerb::Attach(id) => {
+            let mut w = vec!["attach".to_string()];
+            w.extend(id.iter().cloned());
+            w.extend(server_words(&ServerOptions {
+                verb: ServerVerb::New,
+                ..o.clone()
+            }));
+            return w;
+        }
+        ServerVerb::List => return vec!["list".into()],
+        ServerVerb::Kill(id) => return vec!["kill".into(), id.clone()],
+    }
     let mut w = vec!["new".to_string(), "-c".into(), o.colors.to_string()];
     match &o.bind {
         Bind::Ssh => w.push("-s".into()),
@@ -417,7 +454,25 @@ mod tests {
             port: None,
             locale: vec![("LANG".into(), "C.UTF-8".into())],
             command: vec![],
+            verb: ServerVerb::New,
         }
+    }
+
+    #[test]
+    fn session_verbs_prefix_or_replace_new() {
+        let mut o = opts();
+        o.verb = ServerVerb::Attach(Some("ab23".into()));
+        assert_eq!(
+            quote_words(&server_words(&o)),
+            "'attach' 'ab23' 'new' '-c' '256' '-s' '-l' 'LANG=C.UTF-8'"
+        );
+        o.verb = ServerVerb::Attach(None);
+        assert_eq!(server_words(&o)[..2], ["attach", "new"]);
+        o.verb = ServerVerb::List;
+        assert_eq!(server_words(&o), ["list"]);
+        assert!(o.verb.reports_only());
+        o.verb = ServerVerb::Kill("ab23".into());
+        assert_eq!(server_words(&o), ["kill", "ab23"]);
     }
 
     #[test]

@@ -42,6 +42,11 @@ const READ_BUFFER: usize = 16384;
 /// Mosh's receive buffer; anything longer is not one of its datagrams.
 const DATAGRAM_BUFFER: usize = 2048;
 
+/// What the client says when the server handed its session to another
+/// client (`session-moved`, docs/sessions.md).
+pub const SESSION_MOVED_TEXT: &str =
+    "rmosh: this session was attached from another client; this one is detached.";
+
 /// How a session ended.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Outcome {
@@ -474,6 +479,9 @@ impl Session {
             }
             if self.conn.counterparty_shutdown_ack_sent() {
                 self.clean = true;
+                if self.conn.remote_state().moved() {
+                    return Err(SESSION_MOVED_TEXT.into());
+                }
                 return Ok(());
             }
             self.connecting_notice();

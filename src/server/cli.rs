@@ -16,7 +16,7 @@ use super::ports::{PortRange, parse_port_range};
                   Installed or symlinked as `mosh-server`, the binary takes Mosh's exact syntax."
 )]
 pub struct ServerArgs {
-    /// What to do (only `new` exists, as in Mosh).
+    /// What to do.
     #[command(subcommand)]
     pub command: Option<ServerCommand>,
 }
@@ -27,6 +27,13 @@ pub enum ServerCommand {
     /// Start a session: print `MOSH CONNECT <port> <key>`, detach, and wait up
     /// to 60 s for a client (Mosh's `mosh-server new`).
     New(NewArgs),
+    /// List your running sessions.
+    List(super::manage::ListArgs),
+    /// End sessions: their applications get SIGHUP.
+    Kill(super::manage::KillArgs),
+    /// Give a running session to a new client: print `MOSH CONNECT <port>
+    /// <key>` with a fresh key (the old client's key stops working).
+    Attach(super::manage::AttachArgs),
 }
 
 /// Options of `rmosh server new`, the same letters as `mosh-server new`.
@@ -278,6 +285,9 @@ pub fn parse_mosh_args(argv0: &str, args: &[OsString], ssh_connection: Option<&O
 pub fn run_server(args: ServerArgs) -> ExitCode {
     let words = match &args.command {
         Some(ServerCommand::New(new)) => new.to_mosh_words(),
+        Some(ServerCommand::List(a)) => return super::manage::list(a),
+        Some(ServerCommand::Kill(a)) => return super::manage::kill(a),
+        Some(ServerCommand::Attach(a)) => return super::manage::attach(a),
         None => Vec::new(),
     };
     run_parsed("rmosh server", &words)
@@ -508,7 +518,9 @@ mod tests {
             "x",
         ])
         .expect("clap parse");
-        let ServerCommand::New(n) = t.cmd;
+        let ServerCommand::New(n) = t.cmd else {
+            panic!("not new");
+        };
         let words = n.to_mosh_words();
         let p = parse_mosh_args("rmosh server", &words, None);
         match p.action {

@@ -15,6 +15,7 @@ use super::login::LoginSetup;
 use super::passwd;
 use super::process::{self, Forked};
 use super::pty;
+use super::registry::{self, Registration};
 use super::session::{self, SessionParams};
 use super::utmp;
 use crate::transport::key::Base64Key;
@@ -72,16 +73,41 @@ pub fn launch(cfg: ServerConfig) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    match registry::open_dir(true) {
+        Err(why) => eprintln!(
+            "rmosh: the session registry is unusable ({why}); this session cannot be listed or reattached"
+        ),
+        // Someone at a terminal (ssh -t) starting yet another session may
+        // rather want an old one back, as tmux users expect to be told.
+        Ok(dir) if process::isatty(0) => {
+            if let Some(line) = super::manage::detached_notice(&dir) {
+                eprintln!("{line}");
+            }
+        }
+        Ok(_) => {}
+    }
     {
         let mut out = std::io::stdout().lock();
         let _ = out.write_all(connect_line(port, &key.printable(), process::isatty(0)).as_bytes());
         let _ = out.flush();
     }
+    // Registered before the parent exits, so a session is listable as soon
+    // as `new` returns.
+    let registration = match Registration::create() {
+        Ok(r) => Some(r),
+        Err(why) => {
+            eprintln!("rmosh: not registered: {why}");
+            None
+        }
+    };
     process::ignore_hup_and_pipe(true);
     let _ = std::io::stderr().flush();
     match process::fork() {
         Err(e) => eprintln!("fork: {e}"),
         Ok(Forked::Parent(child)) => {
+            // The entry belongs to the child now: dropping it here would
+            // remove its socket.
+            std::mem::forget(registration);
             let mut err = std::io::stderr().lock();
             let _ = err.write_all(detach_banner(child).as_bytes());
             let _ = err.flush();
@@ -98,6 +124,12 @@ pub fn launch(cfg: ServerConfig) -> ExitCode {
         return ExitCode::from(1);
     }
     let pid = process::getpid();
+    let command_text = cmd
+        .argv
+        .iter()
+        .map(|a| a.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join(" ");
     let setup = LoginSetup {
         command: cmd,
         colors: cfg.colors,
@@ -126,6 +158,8 @@ pub fn launch(cfg: ServerConfig) -> ExitCode {
         timeouts,
         verbose: cfg.verbose,
         pid,
+        registration,
+        command: command_text,
     };
     let master = session::serve(params);
     if let Some(master) = master {

@@ -12,7 +12,7 @@ use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
@@ -21,12 +21,16 @@ use tokio::net::UdpSocket;
 use crate::net::recv::{RecvMeta, recvmsg_tos};
 use crate::net::server::{ServerSocket, deliver};
 use crate::net::socket::BoundServer;
+use crate::transport::connection::RecvError;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
+use super::control::{Request, SessionInfo, attach_reply, error_reply};
+use super::control_socket::{self, Pending};
 use super::lifecycle::{self, Decision, IDLE_WAKE_MS, Timeouts, Turn};
 use super::line_echo::{LineEcho, TtyState};
 use super::process::WindowSize;
 use super::pty;
+use super::registry::Registration;
 use super::utmp::UtmpState;
 use crate::sync::capabilities::{Capabilities, PeerHello};
 use crate::sync::complete_terminal::{CompleteTerminal, clamp_dimension};
@@ -72,6 +76,26 @@ pub struct SessionParams {
     pub verbose: u32,
     /// Our pid (for utmp texts).
     pub pid: libc::pid_t,
+    /// This session's registry entry, if the registry could be used.
+    pub registration: Option<Registration>,
+    /// The command line, as `rmosh server list` shows it.
+    pub command: String,
+}
+
+/// A client heard from less than this long ago counts as attached.
+pub const ATTACHED_WINDOW: Duration = Duration::from_secs(10);
+/// After an attach, a second one is refused for this long unless the new
+/// client has arrived (so of two racing attaches exactly one wins).
+pub const ATTACH_CLAIM: Duration = Duration::from_secs(10);
+
+/// The parts of `rmosh server list` that never change.
+#[derive(Debug)]
+struct Identity {
+    id: String,
+    pid: libc::pid_t,
+    started: SystemTime,
+    started_at: Instant,
+    command: String,
 }
 
 /// Builds the runtime and serves until the session ends; returns the pty
@@ -142,6 +166,24 @@ struct Logic {
     /// (docs/extensions.md); none for a stock client.
     client_caps: Capabilities,
     line_echo: LineEcho,
+    /// The child process (it gets SIGHUP on `kill`).
+    child: libc::pid_t,
+    /// Some client state ever arrived (on any key): the 60 s wait for a
+    /// first client is over for good.
+    ever_connected: bool,
+    /// The connection of a client that another one replaced, while it is
+    /// told to go (shutdown, and `session-moved` if it understands that).
+    retiring: Option<Connection<CompleteTerminal, UserStream>>,
+    /// When the newest attach handed out its key (until its client arrives).
+    attach_claim: Option<Instant>,
+    /// The previous client's address and last contact (shown until a new
+    /// client is heard from).
+    previous_client: Option<(Option<SocketAddr>, Option<Instant>)>,
+    /// When the newest connection was made (start or attach).
+    connection_started: Instant,
+    identity: Identity,
+    /// `kill` was asked for: end as soon as the client is told.
+    killed: bool,
 }
 
 /// Printable keystrokes written to the pty more than this long ago are no
@@ -360,6 +402,22 @@ async fn run(p: SessionParams) -> Option<OwnedFd> {
             return Some(pty_io.into_inner());
         }
     };
+    let mut registration = p.registration;
+    let listener = registration
+        .as_mut()
+        .and_then(|r| r.listener.take())
+        .and_then(|l| tokio::net::UnixListener::from_std(l).ok());
+    let (ctl_tx, mut ctl_rx) = tokio::sync::mpsc::channel::<Pending>(8);
+    let identity = Identity {
+        id: registration
+            .as_ref()
+            .map(|r| r.id.clone())
+            .unwrap_or_default(),
+        pid: p.pid,
+        started: SystemTime::now(),
+        started_at: now,
+        command: p.command,
+    };
     let mut logic = Logic {
         conn,
         master_fd,
@@ -377,7 +435,16 @@ async fn run(p: SessionParams) -> Option<OwnedFd> {
         pacing: EchoPacing::default(),
         client_caps: Capabilities::NONE,
         line_echo: LineEcho::default(),
+        child: p.child,
+        ever_connected: false,
+        retiring: None,
+        attach_claim: None,
+        previous_client: None,
+        connection_started: now,
+        identity,
+        killed: false,
     };
+    let mut kill_replied = false;
     let mut dgram = ServerSocket::recv_buffer();
     let mut pty_buf = vec![0u8; PTY_READ_BUDGET];
     loop {
@@ -389,6 +456,7 @@ async fn run(p: SessionParams) -> Option<OwnedFd> {
         let mut pty_bytes = 0usize;
         let mut pty_closed = false;
         let mut first_dgram: Option<RecvMeta> = None;
+        let mut control: Option<Pending> = None;
         tokio::select! {
             biased;
             _ = signals.term.recv() => term_signal = true,
@@ -414,12 +482,23 @@ async fn run(p: SessionParams) -> Option<OwnedFd> {
                     pty_closed = true;
                 }
             },
+            () = control_socket::accept_one(listener.as_ref(), &ctl_tx), if !logic.killed => {},
+            Some(req) = ctl_rx.recv() => control = Some(req),
             _ = tokio::time::sleep_until(deadline.into()) => {},
         }
         let now = Instant::now();
         logic
             .conn
             .hold_remote_states(logic.to_pty.len() >= PTY_QUEUE_LIMIT);
+        if let Some((request, reply)) = control {
+            let answer = logic.control(now, request, server_socket.local_addr().ok());
+            if logic.killed
+                && let Some(r) = registration.as_mut()
+            {
+                r.remove();
+            }
+            let _ = reply.send(answer);
+        }
         if let Some(meta) = first_dgram {
             logic.datagram(now, meta, &dgram);
         }
@@ -467,9 +546,10 @@ async fn run(p: SessionParams) -> Option<OwnedFd> {
             .saturating_duration_since(logic.conn.last_new_remote_state_time())
             .as_millis();
         let since_ms = u64::try_from(since).unwrap_or(u64::MAX);
+        logic.ever_connected |= logic.conn.remote_state_num() != 0;
         let turn = Turn {
             since_remote_state_ms: since_ms,
-            ever_connected: logic.conn.remote_state_num() != 0,
+            ever_connected: logic.ever_connected,
             term_signal,
             usr1_signal,
             has_remote_addr: logic.conn.remote_addr().is_some(),
@@ -479,6 +559,13 @@ async fn run(p: SessionParams) -> Option<OwnedFd> {
             Decision::Continue => {}
             Decision::StartShutdown => logic.conn.start_shutdown(now),
             Decision::Exit => break,
+        }
+        if logic.killed && !logic.is_attached(now) {
+            // One more turn first, so the reply to `kill` is written.
+            if kill_replied {
+                break;
+            }
+            kill_replied = true;
         }
         if logic.conn.shutdown_in_progress()
             && (logic.conn.shutdown_acknowledged() || logic.conn.shutdown_ack_timed_out(now))
@@ -499,6 +586,10 @@ async fn run(p: SessionParams) -> Option<OwnedFd> {
             logic.conn.current_state_mut().set_echo_ack(n);
         }
         logic.transmit(socket, now).await;
+        logic.transmit_retiring(socket, now).await;
+    }
+    if let Some(r) = registration.as_mut() {
+        r.remove();
     }
     Some(pty_io.into_inner())
 }
@@ -650,6 +741,12 @@ impl Logic {
         if let Some(t) = self.pacing.wakeup() {
             wake = wake.min(t.max(now));
         }
+        if let Some(t) = self.retiring.as_mut().and_then(|c| c.poll_timeout()) {
+            wake = wake.min(t);
+        }
+        if self.killed {
+            wake = wake.min(now + Duration::from_millis(20));
+        }
         if self.conn.remote_state_num() == 0 || self.conn.shutdown_in_progress() {
             wake = wake.min(now + Duration::from_millis(IDLE_WAKE_MS));
         }
@@ -666,10 +763,180 @@ impl Logic {
     }
 
     fn datagram(&mut self, now: Instant, meta: RecvMeta, buf: &[u8]) {
-        if let Err(e) = deliver(&mut self.conn, now, meta, buf)
-            && self.verbose > 0
+        match deliver(&mut self.conn, now, meta, buf) {
+            Ok(()) => {}
+            // Not the current key: perhaps the replaced client, still
+            // being told to go.
+            Err(RecvError::Datagram(_)) if self.retiring.is_some() => {
+                if let Some(old) = self.retiring.as_mut() {
+                    let _ = deliver(old, now, meta, buf);
+                }
+            }
+            Err(e) => {
+                if self.verbose > 0 {
+                    eprintln!("{e}");
+                }
+            }
+        }
+    }
+
+    /// Whether a client was heard from within [`ATTACHED_WINDOW`].
+    fn is_attached(&self, now: Instant) -> bool {
+        self.conn
+            .last_heard()
+            .is_some_and(|t| now.saturating_duration_since(t) < ATTACHED_WINDOW)
+    }
+
+    /// Answers a registry request (the reply line).
+    fn control(&mut self, now: Instant, request: Request, local: Option<SocketAddr>) -> String {
+        match request {
+            Request::Info => self.info(now).to_line(),
+            Request::Kill => {
+                self.kill(now);
+                "ok\n".into()
+            }
+            Request::Attach(size) => match self.attach(now, size) {
+                Ok(key) => match local {
+                    Some(addr) => attach_reply(addr.port(), &key.printable()),
+                    None => error_reply("the session has no UDP port"),
+                },
+                Err(why) => error_reply(&why),
+            },
+        }
+    }
+
+    fn info(&self, now: Instant) -> SessionInfo {
+        let wall = |t: Instant| {
+            let at = SystemTime::now()
+                .checked_sub(now.saturating_duration_since(t))
+                .unwrap_or(UNIX_EPOCH);
+            at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+        };
+        let (prev_addr, prev_heard) = self.previous_client.unwrap_or((None, None));
+        let heard = self.conn.last_heard().or(prev_heard);
+        let attached = self.is_attached(now);
+        let fb = self.conn.current_state().framebuffer();
+        let id = &self.identity;
+        SessionInfo {
+            id: id.id.clone(),
+            pid: i64::from(id.pid),
+            started: id
+                .started
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+            command: id.command.clone(),
+            cols: u16::try_from(fb.width()).unwrap_or(u16::MAX),
+            rows: u16::try_from(fb.height()).unwrap_or(u16::MAX),
+            attached,
+            client: self.conn.remote_addr().or(prev_addr).map(|a| a.to_string()),
+            last_contact: heard.map(wall),
+            detached_since: (!attached).then(|| {
+                let since = match self.conn.last_heard() {
+                    Some(t) => t,
+                    None => prev_heard
+                        .filter(|_| self.attach_claim.is_none())
+                        .unwrap_or(self.connection_started.max(id.started_at)),
+                };
+                wall(since)
+            }),
+        }
+    }
+
+    /// Hangs up the application and ends the session (a connected client
+    /// is told through the shutdown handshake).
+    fn kill(&mut self, now: Instant) {
+        self.killed = true;
+        // SAFETY: plain signal delivery to our own child and its pty's
+        // foreground group, as a hangup of the terminal would do.
+        unsafe {
+            let fg = libc::tcgetpgrp(self.master_fd);
+            if fg > 0 {
+                libc::kill(-fg, libc::SIGHUP);
+            }
+            libc::kill(self.child, libc::SIGHUP);
+        }
+        if !self.conn.shutdown_in_progress() {
+            self.conn.start_shutdown(now);
+        }
+    }
+
+    /// Gives the session to a new client: a fresh key and a fresh SSP
+    /// connection whose state 0 is a blank screen of the new client's size,
+    /// so its first frame draws the whole current screen. The emulator and
+    /// pty live on; the old client's connection is shut down (it holds the
+    /// old key, which no longer reaches the session).
+    fn attach(&mut self, now: Instant, size: Option<WindowSize>) -> Result<Base64Key, String> {
+        if self.killed || self.conn.shutdown_in_progress() {
+            return Err("the session is ending".into());
+        }
+        if let Some(t) = self.attach_claim
+            && self.conn.remote_state_num() == 0
+            && now.saturating_duration_since(t) < ATTACH_CLAIM
         {
-            eprintln!("{e}");
+            return Err(format!(
+                "another client is attaching to session {} right now; try again in {} seconds",
+                self.identity.id,
+                ATTACH_CLAIM.as_secs()
+            ));
+        }
+        let key = Base64Key::generate().map_err(|e| format!("random key: {e}"))?;
+        let mut state = self.conn.current_state().for_new_client();
+        let (cols, rows) = match size {
+            Some(s) => {
+                if let Err(e) = pty::set_window_size(self.master_fd, s) {
+                    eprintln!("ioctl TIOCSWINSZ: {e}");
+                }
+                state.resize(usize::from(s.cols), usize::from(s.rows));
+                (usize::from(s.cols), usize::from(s.rows))
+            }
+            None => (state.framebuffer().width(), state.framebuffer().height()),
+        };
+        let mut conn = Connection::new(
+            Side::Server,
+            &key,
+            CompleteTerminal::new_server(cols, rows),
+            UserStream::new(),
+            now,
+        );
+        conn.set_current_state(state);
+        let mut old = std::mem::replace(&mut self.conn, conn);
+        self.previous_client = Some((old.remote_addr(), old.last_heard()));
+        if old.remote_addr().is_some() {
+            if self.client_caps.contains(Capabilities::SESSION_MOVED) {
+                old.current_state_mut().set_moved();
+            }
+            old.start_shutdown(now);
+            self.retiring = Some(old);
+        }
+        self.last_remote_num = 0;
+        self.translator = UserInputTranslator::new();
+        self.echo = EchoAckTracker::new();
+        self.pacing = EchoPacing::default();
+        self.client_caps = Capabilities::NONE;
+        self.attached_to = None;
+        self.attach_claim = Some(now);
+        self.connection_started = now;
+        if self.verbose > 0 {
+            eprintln!("Session {} attached: new key issued", self.identity.id);
+        }
+        Ok(key)
+    }
+
+    /// Sends what the replaced client's connection has to send, and drops
+    /// it once it acknowledged its shutdown or gave up.
+    async fn transmit_retiring(&mut self, socket: &UdpSocket, now: Instant) {
+        let Some(old) = self.retiring.as_mut() else {
+            return;
+        };
+        old.handle_timeout(now);
+        while let Some(t) = old.poll_transmit(now) {
+            let _ = socket.try_send_to(&t.contents, t.destination);
+        }
+        if old.shutdown_acknowledged()
+            || old.shutdown_ack_timed_out(now)
+            || old.fatal_error().is_some()
+        {
+            self.retiring = None;
         }
     }
 
@@ -680,6 +947,7 @@ impl Logic {
             return;
         }
         self.last_remote_num = num;
+        self.attach_claim = None;
         let diff = self.conn.take_remote_diff();
         let events = match UserStream::decode_diff(&diff) {
             Ok(ev) => ev,

@@ -17,6 +17,7 @@ pub struct Capabilities(u32);
 const NAMES: &[(Capabilities, &str)] = &[
     (Capabilities::TTY_MODE, "tty-mode"),
     (Capabilities::EXTENDED_DIFF, "extended-diff"),
+    (Capabilities::SESSION_MOVED, "session-moved"),
 ];
 
 impl Capabilities {
@@ -27,8 +28,13 @@ impl Capabilities {
     /// The display diff carries every rendition of the server's emulator,
     /// the keypad mode and the cursor shape (docs/extensions.md).
     pub const EXTENDED_DIFF: Self = Self(1 << 1);
+    /// The server says so when another client attached to the session
+    /// (`HostBuffers` field 1003), so the old client can exit with a reason.
+    pub const SESSION_MOVED: Self = Self(1 << 2);
     /// Every extension this build understands (the default announcement).
-    pub const SUPPORTED: Self = Self::TTY_MODE.union(Self::EXTENDED_DIFF);
+    pub const SUPPORTED: Self = Self::TTY_MODE
+        .union(Self::EXTENDED_DIFF)
+        .union(Self::SESSION_MOVED);
 
     /// Whether every capability of `other` is in `self`.
     pub const fn contains(self, other: Self) -> bool {

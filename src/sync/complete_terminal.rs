@@ -9,7 +9,7 @@ use crate::terminal::display::{DisplayCaps, new_frame};
 use crate::terminal::framebuffer::Row;
 use crate::terminal::{Dialect, Emulator, Framebuffer};
 use crate::transport::message::{
-    EchoAck, HostBytes, HostInstruction, HostMessage, ResizeMessage, TtyMode,
+    EchoAck, HostBytes, HostInstruction, HostMessage, ResizeMessage, SessionMoved, TtyMode,
 };
 use crate::transport::state::{ApplyError, State};
 
@@ -51,6 +51,9 @@ struct Fields {
     /// The server saw a raw-mode line editor echo typed keys (rmosh
     /// extension; settled, see docs/prediction.md).
     line_echo: bool,
+    /// Another client attached to the session (rmosh extension; only ever
+    /// set for a client that announced `session-moved`).
+    moved: bool,
 }
 
 impl PartialEq for CompleteTerminal {
@@ -189,6 +192,29 @@ impl CompleteTerminal {
             },
         )
     }
+
+    /// Whether the server said that another client took over the session.
+    pub fn moved(&self) -> bool {
+        self.fields.moved
+    }
+
+    /// Tells the client that another client took over the session (server
+    /// side; only for a client that announced `session-moved`).
+    pub fn set_moved(&mut self) {
+        self.fields.moved = true;
+    }
+
+    /// The same screen for a client that starts from scratch (attach): the
+    /// emulator is kept, the synchronized extras start over (a new client
+    /// counts its states from 0 and announces itself anew).
+    pub fn for_new_client(&self) -> Self {
+        CompleteTerminal {
+            emulator: self.emulator.clone(),
+            fields: Fields::default(),
+            vocabulary: DisplayCaps::MOSH_WIRE,
+            announced: Capabilities::NONE,
+        }
+    }
 }
 
 impl State for CompleteTerminal {
@@ -198,6 +224,12 @@ impl State for CompleteTerminal {
         if let Some(hello) = f.hello.as_ref().filter(|_| f.hello != b.hello) {
             msg.instruction.push(HostInstruction {
                 hello: Some(hello.to_wire()),
+                ..Default::default()
+            });
+        }
+        if f.moved && !b.moved {
+            msg.instruction.push(HostInstruction {
+                session_moved: Some(SessionMoved {}),
                 ..Default::default()
             });
         }
@@ -288,6 +320,8 @@ impl State for CompleteTerminal {
                 if self.negotiated().contains(Capabilities::EXTENDED_DIFF) {
                     self.emulator.set_dialect(Dialect::EXTENDED_DIFF);
                 }
+            } else if inst.session_moved.is_some() {
+                self.fields.moved = true;
             }
         }
         Ok(())
@@ -558,5 +592,52 @@ mod tests {
         }
         assert_eq!(client.framebuffer().screen_text(), "$ vim x\n$\n\n");
         assert_eq!(client.framebuffer().cursor(), (1, 2));
+    }
+
+    #[test]
+    fn a_new_client_gets_the_screen_but_none_of_the_old_extras() {
+        let mut old = CompleteTerminal::new_server(80, 24);
+        old.feed(b"kept on screen");
+        old.set_echo_ack(41);
+        old.set_cooked_echo(true);
+        old.set_hello(PeerHello::ours(Capabilities::SUPPORTED));
+        let fresh = old.for_new_client();
+        assert_eq!(fresh.framebuffer(), old.framebuffer());
+        assert_eq!(
+            (fresh.echo_ack(), fresh.cooked_echo(), fresh.hello()),
+            (0, false, None)
+        );
+        // Diffed from a blank screen at another size, a stock client's
+        // emulator ends up with the same screen.
+        let d = fresh.diff_from(&CompleteTerminal::new_server(100, 30));
+        let mut client = CompleteTerminal::new(100, 30);
+        client.apply(&d).expect("apply");
+        assert_eq!(client.framebuffer().width(), 80);
+        assert!(
+            client
+                .framebuffer()
+                .row_text(0)
+                .starts_with("kept on screen")
+        );
+    }
+
+    #[test]
+    fn session_moved_travels_once_and_is_applied() {
+        let base = CompleteTerminal::new_server(80, 24);
+        let mut moved = base.clone();
+        moved.set_moved();
+        assert!(moved != base);
+        let d = moved.diff_from(&base);
+        let msg = HostMessage::decode(d.as_slice()).expect("decode");
+        assert_eq!(msg.instruction.len(), 1);
+        assert!(msg.instruction[0].session_moved.is_some());
+        assert!(
+            moved.diff_from(&moved).len() < d.len(),
+            "not repeated once acked"
+        );
+        let mut client = CompleteTerminal::new(80, 24);
+        assert!(!client.moved());
+        client.apply(&d).expect("apply");
+        assert!(client.moved());
     }
 }

@@ -117,7 +117,17 @@ pub struct HostInstruction {
     /// client that announced itself (docs/extensions.md).
     #[prost(message, optional, tag = "1002")]
     pub hello: Option<Hello>,
+    /// rmosh's `session_moved = 1003`: another client attached to this
+    /// session (docs/sessions.md), sent only to a client that announced
+    /// `session-moved`, with the final (shutdown) state.
+    #[prost(message, optional, tag = "1003")]
+    pub session_moved: Option<SessionMoved>,
 }
+
+/// rmosh's `HostBuffers.SessionMoved` extension payload (empty: its
+/// presence is the news).
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct SessionMoved {}
 
 /// rmosh's `HostBuffers.TtyMode` extension payload.
 #[derive(Clone, PartialEq, prost::Message)]
