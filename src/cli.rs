@@ -57,7 +57,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Log in with SSH, start a server on the host and attach to it.
-    Connect(crate::bootstrap::cli::ConnectArgs),
+    Connect(Box<crate::bootstrap::cli::ConnectArgs>),
     /// List the rmosh sessions running on a host (over SSH).
     Sessions(crate::bootstrap::cli::SessionsArgs),
     /// Run the server (as `mosh-server` does).
@@ -113,7 +113,7 @@ pub fn rmosh_main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         }
     };
     match cli.command {
-        Command::Connect(a) => crate::bootstrap::cli::run_connect(a),
+        Command::Connect(a) => crate::bootstrap::cli::run_connect(*a),
         Command::Sessions(a) => crate::bootstrap::cli::run_sessions(a),
         Command::Server(a) => crate::server::cli::run_server(a),
         Command::Client(a) => crate::client::cli::run_client(a),
