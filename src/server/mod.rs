@@ -8,6 +8,7 @@ pub mod cli;
 pub mod cnum;
 pub mod command;
 pub mod getopt;
+pub mod history_feed;
 pub mod launch;
 pub mod lifecycle;
 pub mod locale;

@@ -23,6 +23,7 @@ use crate::net::server::{ServerSocket, deliver};
 use crate::net::socket::BoundServer;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
+use super::history_feed::{self, HistoryFeed, Through};
 use super::lifecycle::{self, Decision, IDLE_WAKE_MS, Timeouts, Turn};
 use super::process::WindowSize;
 use super::pty;
@@ -137,6 +138,9 @@ struct Logic {
     /// The extensions the client announced and this build supports
     /// (docs/extensions.md); none for a stock client.
     client_caps: Capabilities,
+    /// Lines of history kept for the client (`RMOSH_SCROLLBACK_LINES`).
+    history_lines: usize,
+    history: HistoryFeed,
 }
 
 /// Printable keystrokes written to the pty more than this long ago are no
@@ -348,6 +352,10 @@ async fn run(p: SessionParams) -> Option<OwnedFd> {
         network_errors: 0,
         pacing: EchoPacing::default(),
         client_caps: Capabilities::NONE,
+        history_lines: history_feed::lines_from_env(
+            std::env::var("RMOSH_SCROLLBACK_LINES").ok().as_deref(),
+        ),
+        history: HistoryFeed::default(),
     };
     let mut dgram = ServerSocket::recv_buffer();
     let mut pty_buf = vec![0u8; PTY_READ_BUDGET];
@@ -616,6 +624,13 @@ impl Logic {
         if self.conn.remote_state_num() == 0 || self.conn.shutdown_in_progress() {
             wake = wake.min(now + Duration::from_millis(IDLE_WAKE_MS));
         }
+        let state = self.conn.current_state();
+        if self.client_caps.contains(Capabilities::SCROLLBACK)
+            && state.history().through() < state.framebuffer().scrollback().pushed()
+        {
+            // History still to send: the next step waits for no event.
+            wake = wake.min(now + ECHO_FRAME_INTERVAL);
+        }
         if self.timeouts.network_ms != 0 {
             let t = self.conn.last_new_remote_state_time()
                 + Duration::from_millis(self.timeouts.network_ms);
@@ -672,9 +687,12 @@ impl Logic {
                 UserEvent::Hello(caps) => {
                     self.client_caps = caps.intersection(Capabilities::SUPPORTED);
                     if !frozen {
-                        self.conn
-                            .current_state_mut()
-                            .set_hello(PeerHello::ours(Capabilities::SUPPORTED));
+                        let state = self.conn.current_state_mut();
+                        state.set_hello(PeerHello::ours(Capabilities::SUPPORTED));
+                        if self.client_caps.contains(Capabilities::SCROLLBACK) {
+                            let fb = state.emulator_mut().framebuffer_mut();
+                            fb.scrollback_limit = fb.scrollback_limit.max(self.history_lines);
+                        }
                     }
                 }
                 UserEvent::UserByte(b) => {
@@ -721,6 +739,9 @@ impl Logic {
             let cooked = self.pacing.settled_cooked_echo(|| tty_cooked_echo(fd), now);
             self.conn.current_state_mut().set_cooked_echo(cooked);
         }
+        if !self.conn.shutdown_in_progress() && self.client_caps.contains(Capabilities::SCROLLBACK) {
+            self.feed_history(now);
+        }
         self.conn.set_send_delay(self.pacing.send_delay());
         self.conn
             .set_new_data_interval(self.pacing.new_data_interval());
@@ -734,6 +755,20 @@ impl Logic {
             }
         }
         self.pacing.sent(self.conn.last_sent_state_num());
+    }
+
+    /// Lets the next frame carry the next step of history (docs/scrollback.md).
+    fn feed_history(&mut self, now: Instant) {
+        let states = self.conn.sender().sent_states();
+        let through = |i: usize| states.get(i).map_or(0, |s| s.state.history().through());
+        let t = Through {
+            current: self.conn.current_state().history().through(),
+            sent: through(states.len().saturating_sub(1)),
+            acked: through(0),
+        };
+        let sb = self.conn.current_state().framebuffer().scrollback();
+        let n = self.history.next(now, sb, t, self.pacing.echo_only());
+        self.conn.current_state_mut().set_history_through(n);
     }
 
     async fn network_error(&mut self, e: &io::Error) {

@@ -14,15 +14,21 @@ use crate::transport::message::Hello;
 pub struct Capabilities(u32);
 
 /// The wire name of each capability; unknown names are ignored on receipt.
-const NAMES: &[(Capabilities, &str)] = &[(Capabilities::TTY_MODE, "tty-mode")];
+const NAMES: &[(Capabilities, &str)] = &[
+    (Capabilities::TTY_MODE, "tty-mode"),
+    (Capabilities::SCROLLBACK, "scrollback"),
+];
 
 impl Capabilities {
     /// No extension: a stock peer, or one that has not announced yet.
     pub const NONE: Self = Self(0);
     /// The server reports the pty's echo state (`HostBuffers` field 1001).
     pub const TTY_MODE: Self = Self(1 << 0);
+    /// Lines scrolled off the server's screen go into the client
+    /// terminal's own history (`HostBuffers` field 1003).
+    pub const SCROLLBACK: Self = Self(1 << 1);
     /// Every extension this build understands (the default announcement).
-    pub const SUPPORTED: Self = Self::TTY_MODE;
+    pub const SUPPORTED: Self = Self::TTY_MODE.union(Self::SCROLLBACK);
 
     /// Whether every capability of `other` is in `self`.
     pub const fn contains(self, other: Self) -> bool {

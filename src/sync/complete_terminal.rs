@@ -4,11 +4,13 @@
 use prost::Message;
 
 use crate::sync::capabilities::PeerHello;
+use crate::sync::history::{self, History};
 use crate::terminal::display::{DisplayCaps, new_frame};
 use crate::terminal::{Emulator, Framebuffer};
 use crate::transport::message::{
     EchoAck, HostBytes, HostInstruction, HostMessage, ResizeMessage, TtyMode,
 };
+use crate::transport::message::History as WireHistory;
 use crate::transport::state::{ApplyError, State};
 
 /// Largest screen a peer may ask for (cells), so a hostile resize cannot
@@ -34,6 +36,9 @@ struct Fields {
     /// The server's capability announcement (rmosh extension; only ever set
     /// once the client announced itself).
     hello: Option<PeerHello>,
+    /// The lines of history this state holds (rmosh extension; only ever
+    /// advanced for a client that announced `scrollback`).
+    history: History,
 }
 
 impl PartialEq for CompleteTerminal {
@@ -122,6 +127,41 @@ impl CompleteTerminal {
     pub fn set_hello(&mut self, hello: PeerHello) {
         self.fields.hello = Some(hello);
     }
+
+    /// The history this state holds: on the client the received lines.
+    pub fn history(&self) -> &History {
+        &self.fields.history
+    }
+
+    /// Server side: the state holds the scrollback's lines up to absolute
+    /// number `n` (capped at what ever scrolled off; call only for a client
+    /// that announced `scrollback`).
+    pub fn set_history_through(&mut self, n: u64) {
+        let pushed = self.framebuffer().scrollback().pushed();
+        self.fields.history.set_through(n.min(pushed));
+    }
+
+    /// The history lines between `base` and this state, from the emulator's
+    /// scrollback: those it no longer keeps are skipped, which the receiver
+    /// sees as a gap.
+    fn history_diff(&self, base: &Self) -> Option<WireHistory> {
+        let (from, to) = (base.fields.history.through(), self.fields.history.through());
+        if to <= from {
+            return None;
+        }
+        let sb = self.framebuffer().scrollback();
+        let first = from.max(sb.first_kept()).min(to);
+        let count = usize::try_from(to - first).unwrap_or(usize::MAX);
+        let line = sb
+            .iter_from(first)
+            .take(count)
+            .map(|cells| history::encode_line(&cells, cells.last().is_some_and(|c| c.wrap)))
+            .collect();
+        Some(WireHistory {
+            first: Some(first),
+            line,
+        })
+    }
 }
 
 impl State for CompleteTerminal {
@@ -150,6 +190,9 @@ impl State for CompleteTerminal {
                 ..Default::default()
             });
         }
+        // The screen goes before the history, so a client that draws as it
+        // applies shows the newest screen first.
+        let history = self.history_diff(base);
         let (old, new) = (base.framebuffer(), self.framebuffer());
         if old != new {
             if old.width() != new.width() || old.height() != new.height() {
@@ -170,6 +213,12 @@ impl State for CompleteTerminal {
                     ..Default::default()
                 });
             }
+        }
+        if let Some(h) = history {
+            msg.instruction.push(HostInstruction {
+                history: Some(h),
+                ..Default::default()
+            });
         }
         msg.encode_to_vec()
     }
@@ -207,6 +256,11 @@ impl State for CompleteTerminal {
                 self.fields.cooked_echo = m.cooked_echo.unwrap_or(false);
             } else if let Some(h) = inst.hello {
                 self.fields.hello = Some(PeerHello::from_wire(&h));
+            } else if let Some(h) = inst.history {
+                let lines = h.line.iter().map(history::Line::from_wire).collect();
+                self.fields
+                    .history
+                    .receive(h.first.unwrap_or_default(), lines);
             }
         }
         Ok(())

@@ -2,4 +2,5 @@
 
 pub mod capabilities;
 pub mod complete_terminal;
+pub mod history;
 pub mod user_stream;

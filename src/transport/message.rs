@@ -117,6 +117,37 @@ pub struct HostInstruction {
     /// client that announced itself (docs/extensions.md).
     #[prost(message, optional, tag = "1002")]
     pub hello: Option<Hello>,
+    /// rmosh's `history = 1003`: lines that scrolled off the server's
+    /// screen, sent only to a client that announced `scrollback`
+    /// (docs/scrollback.md).
+    #[prost(message, optional, tag = "1003")]
+    pub history: Option<History>,
+}
+
+/// rmosh's `HostBuffers.History` extension payload: consecutive lines of
+/// the server's history, by absolute line number.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct History {
+    /// Absolute number of the first line below (lines that ever scrolled
+    /// off before it); a number above the receiver's count means the lines
+    /// in between were dropped.
+    #[prost(uint64, optional, tag = "1")]
+    pub first: Option<u64>,
+    /// The lines, oldest first.
+    #[prost(message, repeated, tag = "2")]
+    pub line: Vec<HistoryLine>,
+}
+
+/// One line of [`History`].
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct HistoryLine {
+    /// The cells as printable UTF-8 and SGR sequences (`ESC [ … m`),
+    /// starting from the default rendition; nothing else.
+    #[prost(bytes = "vec", optional, tag = "1")]
+    pub text: Option<Vec<u8>>,
+    /// The line went on in the next one (a soft wrap at the width it had).
+    #[prost(bool, optional, tag = "2")]
+    pub wrapped: Option<bool>,
 }
 
 /// rmosh's `HostBuffers.TtyMode` extension payload.

@@ -94,6 +94,7 @@ impl Framebuffer {
             // Of all the lines entering the scrollback only the last
             // `limit` stay (and they push out every older one).
             let skip = line_feeds.saturating_sub(limit);
+            sb.skip(skip);
             let mut text = Vec::new();
             for (i, row) in self.rows.iter().take(old_leaving).enumerate() {
                 if i >= skip {

@@ -23,6 +23,9 @@ pub struct Scrollback {
     text: VecDeque<u8>,
     /// Room to collect a row's characters in (empty between calls).
     scratch: Vec<u8>,
+    /// Lines that ever scrolled off, kept or not: the absolute number of
+    /// the line after the newest (history sync addresses lines by it).
+    pushed: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -53,10 +56,35 @@ impl Scrollback {
         self.lines.is_empty()
     }
 
+    /// How many lines ever scrolled off (kept or not).
+    pub fn pushed(&self) -> u64 {
+        self.pushed
+    }
+
+    /// The absolute number of the oldest line still kept.
+    pub fn first_kept(&self) -> u64 {
+        self.pushed.saturating_sub(self.lines.len() as u64)
+    }
+
     /// Each line's cells, oldest first (made on the spot for plain lines).
     pub fn iter(&self) -> impl Iterator<Item = Cow<'_, [Cell]>> {
-        let mut at = 0;
-        self.lines.iter().map(move |e| match e {
+        self.iter_from(0)
+    }
+
+    /// The kept lines whose absolute number is `from` or more, oldest first.
+    pub fn iter_from(&self, from: u64) -> impl Iterator<Item = Cow<'_, [Cell]>> {
+        let skip = usize::try_from(from.saturating_sub(self.first_kept())).unwrap_or(usize::MAX);
+        let skip = skip.min(self.lines.len());
+        // Plain lines before the first wanted one only advance the text offset.
+        let mut at: usize = self
+            .lines
+            .range(..skip)
+            .map(|e| match e {
+                Entry::Plain { len, .. } => *len,
+                Entry::Cells(_) => 0,
+            })
+            .sum();
+        self.lines.range(skip..).map(move |e| match e {
             Entry::Plain { len, rend, wrapped } => {
                 let mut cells: Vec<Cell> = self
                     .text
@@ -70,6 +98,16 @@ impl Scrollback {
                 Cow::Owned(cells)
             }
             Entry::Cells(row) => Cow::Borrowed(row.cells()),
+        })
+    }
+
+    /// The number of cells of each kept line numbered `from` or more
+    /// (without making the cells).
+    pub fn lengths_from(&self, from: u64) -> impl Iterator<Item = usize> {
+        let skip = usize::try_from(from.saturating_sub(self.first_kept())).unwrap_or(usize::MAX);
+        self.lines.iter().skip(skip).map(|e| match e {
+            Entry::Plain { len, .. } => *len,
+            Entry::Cells(row) => row.cells().len(),
         })
     }
 
@@ -160,7 +198,14 @@ impl Scrollback {
         self.push(Entry::Cells(Arc::new(row)), limit);
     }
 
+    /// Counts `n` lines that scrolled off without being kept (output that
+    /// pushed them out again before they were stored).
+    pub(crate) fn skip(&mut self, n: usize) {
+        self.pushed = self.pushed.saturating_add(n as u64);
+    }
+
     fn push(&mut self, entry: Entry, limit: usize) {
+        self.pushed = self.pushed.saturating_add(1);
         self.lines.push_back(entry);
         while self.lines.len() > limit {
             if let Some(Entry::Plain { len, .. }) = self.lines.pop_front() {
