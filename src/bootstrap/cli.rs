@@ -48,6 +48,10 @@ pub struct ConnectArgs {
     /// Do not switch the terminal to the alternate screen.
     #[arg(long = "no-init")]
     pub no_init: bool,
+    /// Do not copy what scrolls off the remote screen into this terminal's
+    /// history (the client then draws on the alternate screen, as Mosh).
+    #[arg(long = "no-scrollback")]
+    pub no_scrollback: bool,
     /// Run the server on this machine, without SSH.
     #[arg(long = "local")]
     pub local: bool,
@@ -86,6 +90,7 @@ pub fn run_connect(args: ConnectArgs) -> ExitCode {
         predict: args.predict,
         predict_overwrite: args.predict_overwrite,
         no_init: args.no_init,
+        no_scrollback: args.no_scrollback,
         local: args.local,
         bind_server: args.bind_server,
         family: args.family,
@@ -339,6 +344,7 @@ pub fn wrapper_to_connect(o: WrapperOptions, original: String) -> Result<Connect
         predict: o.predict.as_deref().map(predict_from).transpose()?,
         predict_overwrite: o.predict_overwrite,
         no_init: o.no_init,
+        no_scrollback: false,
         local: o.local,
         bind_server: o.bind_server,
         family: o

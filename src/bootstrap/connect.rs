@@ -87,6 +87,8 @@ pub struct ConnectOptions {
     pub predict_overwrite: bool,
     /// `--no-init`.
     pub no_init: bool,
+    /// `--no-scrollback`.
+    pub no_scrollback: bool,
     /// `--local`.
     pub local: bool,
     /// `--bind-server`.
@@ -427,6 +429,9 @@ fn exec_client(opts: &ConnectOptions, t: Target) -> ExitCode {
     }
     if opts.no_init {
         cmd.env("MOSH_NO_TERM_INIT", "1");
+    }
+    if opts.no_scrollback {
+        cmd.env("RMOSH_SCROLLBACK", "0");
     }
     let _ = std::io::stdout().flush();
     timing::mark("exec client");

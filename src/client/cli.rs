@@ -25,6 +25,10 @@ pub struct ClientArgs {
     /// More diagnostics on stderr (repeatable).
     #[arg(short = 'v', action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Do not copy what scrolls off the server's screen into this
+    /// terminal's history (same as `RMOSH_SCROLLBACK=0`).
+    #[arg(long = "no-scrollback")]
+    pub no_scrollback: bool,
     /// Server IP address (numeric, IPv4 or IPv6).
     #[arg(required_unless_present = "colors")]
     pub ip: Option<String>,
@@ -321,19 +325,37 @@ fn start(ip: &str, port: &str, verbose: u32, key: Option<String>, argv0: &str) -
         },
         has_title: term_has_title(term.as_deref()),
         term_init: std::env::var_os("MOSH_NO_TERM_INIT").is_none(),
-        extensions: if std::env::var_os("RMOSH_NO_EXTENSIONS").is_some() {
-            Capabilities::NONE
-        } else {
-            Capabilities::SUPPORTED
-        },
+        extensions: announced_extensions(
+            std::env::var_os("RMOSH_NO_EXTENSIONS").is_some(),
+            std::env::var("RMOSH_SCROLLBACK").ok().as_deref(),
+        ),
         caps,
     };
     super::session::run_and_report(config)
 }
 
+/// The extensions the client announces: none with `RMOSH_NO_EXTENSIONS`,
+/// all but `scrollback` when `RMOSH_SCROLLBACK` is `0`, `no` or `off`.
+pub fn announced_extensions(no_extensions: bool, scrollback: Option<&str>) -> Capabilities {
+    if no_extensions {
+        return Capabilities::NONE;
+    }
+    let off = scrollback.is_some_and(|v| matches!(v.trim(), "0" | "no" | "off" | "false"));
+    if off {
+        Capabilities::SUPPORTED.without(Capabilities::SCROLLBACK)
+    } else {
+        Capabilities::SUPPORTED
+    }
+}
+
 /// Entry point for `rmosh client`.
 pub fn run_client(args: ClientArgs) -> ExitCode {
     let key = take_key();
+    if args.no_scrollback {
+        // SAFETY: the client entry point runs this on the main thread,
+        // before any other thread is started.
+        unsafe { std::env::set_var("RMOSH_SCROLLBACK", "0") };
+    }
     if args.colors {
         return print_colors();
     }

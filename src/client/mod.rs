@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod escape;
+pub mod history_writer;
 pub mod locale;
 pub mod notification;
 pub mod predictor;

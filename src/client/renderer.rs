@@ -4,7 +4,7 @@
 
 use crate::terminal::display::{DisplayCaps, new_frame};
 use crate::terminal::width::char_width;
-use crate::terminal::{Cell, Color, Framebuffer, Renditions};
+use crate::terminal::{Cell, Color, Framebuffer, Renditions, Row};
 
 use super::terminfo::TermCaps;
 
@@ -15,6 +15,7 @@ pub fn display_caps(caps: &TermCaps, has_title: bool) -> DisplayCaps {
         bce: caps.bce,
         title: has_title,
         extended_sgr: false,
+        main_screen: false,
     }
 }
 
@@ -118,6 +119,36 @@ impl Renderer {
         &self.shown
     }
 
+    /// Draws on the main screen, whose history receives the server's
+    /// history: never scrolls it, never clears it from home (the next frame
+    /// is drawn from scratch).
+    pub fn set_main_screen(&mut self, on: bool) {
+        self.caps.main_screen = on;
+        self.repaint = true;
+    }
+
+    /// The real terminal's screen scrolled up by `rows` (history was written
+    /// through it): its old rows moved up, blank rows came in below, the
+    /// cursor is hidden on the bottom row's first column, the pen is reset.
+    pub fn scrolled(&mut self, rows: usize) {
+        let fb = &mut self.shown;
+        let (w, h) = (fb.width(), fb.height());
+        let old: Vec<Row> = fb.rows().iter().map(|r| (**r).clone()).collect();
+        for y in 0..h {
+            let row = old
+                .get(y + rows)
+                .cloned()
+                .unwrap_or_else(|| Row::new(w, Color::Default));
+            if let Some(r) = fb.row_mut(y) {
+                *r = row;
+            }
+        }
+        fb.set_cursor(h - 1, 0);
+        fb.ds.renditions = Renditions::default();
+        fb.ds.cursor_visible = false;
+        fb.ds.next_print_will_wrap = false;
+    }
+
     /// The bytes that turn the real terminal into `frame`; remembers it.
     /// Nothing when the frame is unchanged and no repaint is pending.
     pub fn draw(&mut self, frame: Framebuffer) -> Vec<u8> {
@@ -155,6 +186,7 @@ mod tests {
         bce: true,
         title: true,
         extended_sgr: false,
+        main_screen: false,
     };
 
     fn screen(bytes: &[u8]) -> Framebuffer {

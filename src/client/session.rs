@@ -14,12 +14,14 @@ use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use super::cli::ClientConfig;
 use super::escape::{EscapeFilter, InputAction};
+use super::history_writer::HistoryWriter;
 use super::notification::NotificationEngine;
 use super::predictor::Predictor;
 use super::renderer::{Renderer, compose, display_caps};
 use super::tty::{self, RawTerminal};
 use crate::net::client::ClientSockets;
 use crate::prediction::PASTE_BYTES;
+use crate::sync::capabilities::Capabilities;
 use crate::sync::complete_terminal::CompleteTerminal;
 use crate::sync::user_stream::UserStream;
 use crate::terminal::display::{close_sequence, open_sequence};
@@ -188,6 +190,18 @@ enum Event {
 
 type ClientConnection = Connection<UserStream, CompleteTerminal>;
 
+/// Which screen of the real terminal the client draws on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Screen {
+    /// Not decided yet: scrollback sync was announced, and the server's
+    /// answer (in its first frame) says whether to use the main screen.
+    Pending,
+    /// The alternate screen (`smcup`), as Mosh.
+    Alternate,
+    /// The main screen, whose history receives the server's history.
+    Main,
+}
+
 struct Session {
     config: ClientConfig,
     start: Instant,
@@ -201,6 +215,10 @@ struct Session {
     connecting_text: String,
     help_text: String,
     clean: bool,
+    screen: Screen,
+    history: HistoryWriter,
+    smcup: Option<Vec<u8>>,
+    rmcup: Option<Vec<u8>>,
 }
 
 fn window_size_or_default(fd: RawFd) -> io::Result<(u16, u16)> {
@@ -213,11 +231,21 @@ async fn run(config: ClientConfig) -> Outcome {
     let stdin_fd = io::stdin().as_raw_fd();
     let smcup = config.caps.smcup.clone().filter(|_| config.term_init);
     let rmcup = config.caps.rmcup.clone().filter(|_| config.term_init);
-    let tty = match RawTerminal::enter(
-        stdin_fd,
-        open_sequence(smcup.as_deref()),
-        close_sequence(rmcup.as_deref()),
-    ) {
+    // With scrollback sync announced, the screen is chosen when the
+    // server's first frame says whether it syncs; nothing is drawn before.
+    let screen = if config.extensions.contains(Capabilities::SCROLLBACK) {
+        Screen::Pending
+    } else {
+        Screen::Alternate
+    };
+    let (open, close) = match screen {
+        Screen::Pending => (open_sequence(None), close_sequence(None)),
+        _ => (
+            open_sequence(smcup.as_deref()),
+            close_sequence(rmcup.as_deref()),
+        ),
+    };
+    let tty = match RawTerminal::enter(stdin_fd, open, close) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("tcgetattr: {}", strip_os_error(&e));
@@ -240,7 +268,12 @@ async fn run(config: ClientConfig) -> Outcome {
     let now = Instant::now();
     let caps = display_caps(&config.caps, config.has_title);
     let renderer = Renderer::new(usize::from(cols), usize::from(rows), caps);
-    if let Err(e) = tty::write_stdout(&renderer.initial_clear()) {
+    let first = if screen == Screen::Pending {
+        Vec::new()
+    } else {
+        renderer.initial_clear()
+    };
+    if let Err(e) = tty::write_stdout(&first) {
         return Outcome {
             error: Some(format!("write: {e}")),
             ..Outcome::default()
@@ -299,6 +332,10 @@ async fn run(config: ClientConfig) -> Outcome {
         connecting_text,
         help_text,
         clean: false,
+        screen,
+        history: HistoryWriter::new(),
+        smcup,
+        rmcup,
     };
     let result = session.main_loop(stdin_fd).await;
     session.finish(result)
@@ -332,6 +369,20 @@ impl Session {
         let now_ms = self.ms(now);
         self.notifications.adjust(now_ms);
         let bar = self.notifications.bar_text(now_ms);
+        let mut out = self.choose_screen(bar.is_some());
+        if self.screen == Screen::Pending {
+            return Ok(());
+        }
+        if self.screen == Screen::Main {
+            let shown = self.renderer.shown();
+            let (cols, rows) = (shown.width(), shown.height());
+            let from = self.history.next_line();
+            let lines = self.conn.remote_state().history().lines_from(from);
+            if let Some(w) = self.history.write(lines, cols, rows) {
+                out.extend_from_slice(&w.bytes);
+                self.renderer.scrolled(w.scrolled);
+            }
+        }
         let server_fb = self.conn.remote_state().framebuffer();
         self.prediction.cull(server_fb, now);
         let prediction = &self.prediction;
@@ -341,11 +392,58 @@ impl Session {
             bar.as_deref(),
             &self.config.title_prefix,
         );
-        let bytes = self.renderer.draw(frame);
-        if bytes.is_empty() {
+        out.extend_from_slice(&self.renderer.draw(frame));
+        if out.is_empty() {
             return Ok(());
         }
-        tty::write_stdout(&bytes)
+        tty::write_stdout(&out)
+    }
+
+    /// Decides (or changes) the screen drawn on; returns the bytes that
+    /// switch the real terminal. The main screen needs both sides to sync
+    /// history; until the server was heard, a notice goes on the alternate
+    /// screen (left again if the server turns out to sync).
+    fn choose_screen(&mut self, notice: bool) -> Vec<u8> {
+        let synced = self.config.extensions.contains(Capabilities::SCROLLBACK)
+            && self
+                .conn
+                .remote_state()
+                .hello()
+                .is_some_and(|h| h.capabilities.contains(Capabilities::SCROLLBACK));
+        let heard = !self.still_connecting();
+        let mut out = Vec::new();
+        match self.screen {
+            Screen::Pending if synced => self.enter_main(&mut out),
+            Screen::Pending if heard || notice => {
+                self.screen = Screen::Alternate;
+                let open = open_sequence(self.smcup.as_deref());
+                out.extend_from_slice(&open);
+                self.tty
+                    .set_sequences(open, close_sequence(self.rmcup.as_deref()));
+                self.renderer.request_repaint();
+            }
+            Screen::Alternate if synced => {
+                out.extend_from_slice(self.rmcup.as_deref().unwrap_or_default());
+                self.enter_main(&mut out);
+            }
+            _ => {}
+        }
+        out
+    }
+
+    /// Starts drawing on the main screen: what the terminal showed above
+    /// the cursor goes into its history first, as a local program's output
+    /// would push it there.
+    fn enter_main(&mut self, out: &mut Vec<u8>) {
+        self.screen = Screen::Main;
+        let rows = self.renderer.shown().height();
+        out.push(b'\r');
+        out.extend(std::iter::repeat_n(b'\n', rows.saturating_sub(1)));
+        let mut close = close_sequence(None);
+        // Leave the shell's next prompt below the session's last screen.
+        close.extend_from_slice(b"\r\n");
+        self.tty.set_sequences(open_sequence(None), close);
+        self.renderer.set_main_screen(true);
     }
 
     /// Sends whatever the connection wants to send now (hopping ports

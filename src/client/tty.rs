@@ -96,6 +96,18 @@ impl RawTerminal {
         Ok(t)
     }
 
+    /// Replaces the open and close sequences (the client decides between
+    /// the alternate and the main screen once it hears from the server).
+    pub fn set_sequences(&mut self, open: Vec<u8>, close: Vec<u8>) {
+        if let Ok(mut slot) = PANIC_RESTORE.lock()
+            && let Some(saved) = slot.as_mut()
+        {
+            saved.close = close.clone();
+        }
+        self.open = open;
+        self.close = close;
+    }
+
     /// The raw termios in effect while the session runs.
     pub fn raw_termios(&self) -> &libc::termios {
         &self.raw

@@ -79,9 +79,12 @@ impl HistoryFeed {
             start = sb.first_kept();
         }
         self.held_since = None;
+        // Lines the scrollback no longer keeps cannot be resent: they do
+        // not count.
+        let from = t.acked.max(sb.first_kept());
         let unacked: usize = sb
-            .lengths_from(t.acked.max(sb.first_kept()))
-            .take(usize::try_from(start.saturating_sub(t.acked)).unwrap_or(usize::MAX))
+            .lengths_from(from)
+            .take(usize::try_from(start.saturating_sub(from)).unwrap_or(usize::MAX))
             .sum();
         let room = IN_FLIGHT.saturating_sub(unacked).min(FRAME_BUDGET);
         if room == 0 {
@@ -105,11 +108,16 @@ mod tests {
     use super::*;
     use crate::terminal::Emulator;
 
+    /// An emulator after `lines` lines of `width` digits.
     fn emulator(lines: usize, limit: usize) -> Emulator {
+        wide(lines, limit, 1)
+    }
+
+    fn wide(lines: usize, limit: usize, width: usize) -> Emulator {
         let mut e = Emulator::new_extended(80, 4);
         e.framebuffer_mut().scrollback_limit = limit;
         for i in 0..lines {
-            e.feed(format!("{i}\r\n").as_bytes());
+            e.feed(format!("{i:0>width$}\r\n").as_bytes());
         }
         e
     }
@@ -159,7 +167,7 @@ mod tests {
 
     #[test]
     fn a_client_that_fell_behind_waits_for_a_pause_then_gets_the_newest_lines() {
-        let e = emulator(5_000, 1_000);
+        let e = wide(5_000, 1_000, 70);
         let sb = e.framebuffer().scrollback();
         assert_eq!(sb.pushed(), 5_000 - 3);
         let t = Through {
@@ -173,6 +181,13 @@ mod tests {
         let later = now + QUIET;
         let n = f.next(later, sb, t, false);
         assert!(n > sb.first_kept(), "{n}");
+        // The next step follows although the client acknowledged nothing new.
+        let t2 = Through {
+            current: n,
+            sent: n,
+            acked: 10,
+        };
+        assert!(f.next(later, sb, t2, false) > n);
         // A flood that never pauses still gets its lines now and then.
         let mut f = HistoryFeed::default();
         assert_eq!(f.next(now, sb, t, false), 10);

@@ -19,7 +19,7 @@ use crate::terminal::width::char_width;
 use crate::transport::message::HistoryLine;
 
 /// Lines the server keeps for a client that has not received them yet.
-pub const DEFAULT_LINES: usize = 10_000;
+pub const DEFAULT_LINES: usize = 50_000;
 /// Most lines a server may be told to keep.
 pub const MAX_LINES: usize = 1_000_000;
 /// Most lines a client keeps received but not yet written out.

@@ -25,6 +25,11 @@ pub struct DisplayCaps {
     /// SGR may carry faint, strike-through, overline and underline styles.
     /// Never for a stock Mosh peer.
     pub extended_sgr: bool,
+    /// Drawing on the main screen of a terminal whose own history gets
+    /// rmosh's history (docs/scrollback.md): the screen is never scrolled
+    /// and never erased from the home position, which some terminals
+    /// (tmux's `scroll-on-clear`, VTE) copy into their history.
+    pub main_screen: bool,
 }
 
 impl DisplayCaps {
@@ -35,6 +40,7 @@ impl DisplayCaps {
         bce: true,
         title: true,
         extended_sgr: false,
+        main_screen: false,
     };
 }
 
@@ -185,7 +191,14 @@ pub fn new_frame(
 
     let (width, height) = (f.ds.width(), f.ds.height());
     if !initialized || width != last.ds.width() || height != last.ds.height() {
-        frame.out.extend_from_slice(b"\x1b[r\x1b[0m\x1b[H\x1b[2J");
+        if caps.main_screen {
+            frame.out.extend_from_slice(b"\x1b[r\x1b[0m\x1b[H\x1b[K");
+            if height > 1 {
+                frame.out.extend_from_slice(b"\x1b[2H\x1b[J\x1b[H");
+            }
+        } else {
+            frame.out.extend_from_slice(b"\x1b[r\x1b[0m\x1b[H\x1b[2J");
+        }
         initialized = false;
         frame.cursor_x = 0;
         frame.cursor_y = 0;
@@ -218,7 +231,7 @@ pub fn new_frame(
     }
 
     let mut frame_y = 0;
-    if initialized {
+    if initialized && !caps.main_screen {
         let new_rows = f.rows();
         let mut lines_scrolled = 0;
         let mut scroll_height = 0;

@@ -26,6 +26,7 @@ pub struct TmuxSpec {
     rows: u16,
     env: Vec<(String, String)>,
     term: Option<String>,
+    history_limit: Option<usize>,
 }
 
 impl TmuxSpec {
@@ -41,6 +42,12 @@ impl TmuxSpec {
         self
     }
 
+    /// Lines the pane keeps in its history (tmux's `history-limit`).
+    pub fn history_limit(mut self, lines: usize) -> TmuxSpec {
+        self.history_limit = Some(lines);
+        self
+    }
+
     /// Starts `command` (run by the shell) in a detached window. The pane
     /// stays after the command exits, so its end can be inspected.
     pub fn run(self, command: &str) -> Tmux {
@@ -49,6 +56,9 @@ impl TmuxSpec {
         let socket = dir.join("sock");
         let conf = dir.join("tmux.conf");
         let mut text = String::from("set -g status off\n");
+        if let Some(n) = self.history_limit {
+            text.push_str(&format!("set -g history-limit {n}\n"));
+        }
         if let Some(term) = &self.term {
             text.push_str(&format!("set -g default-terminal {term}\n"));
         }
@@ -95,6 +105,7 @@ impl Tmux {
             rows,
             env: Vec::new(),
             term: None,
+            history_limit: None,
         }
     }
 
