@@ -66,13 +66,20 @@ fn seq_lands_once_in_order(t: &Tmux, n: u64, timeout: Duration) {
     });
     let got = numbers(&s);
     let want: Vec<u64> = (1..=n).collect();
-    assert!(got == want, "numbers: {} lines, first differences at {:?}", got.len(),
-        got.iter().zip(&want).position(|(a, b)| a != b));
+    assert!(
+        got == want,
+        "numbers: {} lines, first differences at {:?}",
+        got.len(),
+        got.iter().zip(&want).position(|(a, b)| a != b)
+    );
     let after: Vec<&str> = s
         .lines()
         .skip_while(|l| !l.starts_with(&end_mark))
         .collect();
-    assert!(after.get(1).is_some_and(|l| l.trim_end() == "$"), "{after:?}");
+    assert!(
+        after.get(1).is_some_and(|l| l.trim_end() == "$"),
+        "{after:?}"
+    );
     assert!(!s.contains("lines of history dropped"), "no gap expected");
 }
 
@@ -88,7 +95,16 @@ fn through_a_lossy_reordering_duplicating_relay_with_a_new_client_address() {
     let server = start_server(Impl::Rmosh);
     let mut relay = Relay::start(
         server.port,
-        &["--loss", "20", "--dup", "10", "--reorder", "10", "--seed", "15"],
+        &[
+            "--loss",
+            "20",
+            "--dup",
+            "10",
+            "--reorder",
+            "10",
+            "--seed",
+            "15",
+        ],
     );
     let t = client(&server, relay.addr().port(), &[]);
     t.wait_prompt(Duration::from_secs(30));
@@ -109,9 +125,12 @@ fn a_30_second_outage_in_the_middle_of_the_output() {
     std::thread::sleep(Duration::from_secs(2));
     let ack = relay.cmd("outage 30000");
     assert!(ack.starts_with("ok"), "{ack}");
-    let s = wait_all(&t, "every number after the outage", Duration::from_secs(90), |s| {
-        numbers(s).len() >= 20_000 && s.contains("END-40000")
-    });
+    let s = wait_all(
+        &t,
+        "every number after the outage",
+        Duration::from_secs(90),
+        |s| numbers(s).len() >= 20_000 && s.contains("END-40000"),
+    );
     assert_eq!(numbers(&s), (1..=20_000).collect::<Vec<u64>>());
 }
 
@@ -148,7 +167,10 @@ fn vim_and_less_add_nothing_to_the_history() {
     let after = everything(&t, false);
     // The screen's own rows may have scrolled; the history gained none of
     // what vim or less showed.
-    assert!(!after.contains("1040") && !after.lines().any(|l| l.starts_with('~')), "{after}");
+    assert!(
+        !after.contains("1040") && !after.lines().any(|l| l.starts_with('~')),
+        "{after}"
+    );
     assert!(after.lines().count() <= lines_before + 24, "{after}");
 }
 
@@ -160,7 +182,9 @@ fn colours_and_attributes_arrive_as_a_plain_run_shows_them() {
         .history_limit(HISTORY)
         .env("TERM", "xterm-256color")
         .run(&format!("{script}; sleep 60"));
-    plain.wait_for("the plain run", Duration::from_secs(10), |s| s.contains("40"));
+    plain.wait_for("the plain run", Duration::from_secs(10), |s| {
+        s.contains("40")
+    });
     let want = everything(&plain, true);
     let coloured = |l: &&str| l.contains("BOLD") && !l.contains("printf");
     let want = want.lines().find(coloured).unwrap_or_default().to_owned();
@@ -171,9 +195,16 @@ fn colours_and_attributes_arrive_as_a_plain_run_shows_them() {
     t.wait_prompt(Duration::from_secs(10));
     t.type_text(script);
     t.keys(&["Enter"]);
-    let s = wait_all(&t, "the coloured line in the history", Duration::from_secs(20), |s| {
-        s.lines().any(|l| l.contains("BOLD") && !l.contains("printf")) && numbers(s).len() >= 40
-    });
+    let s = wait_all(
+        &t,
+        "the coloured line in the history",
+        Duration::from_secs(20),
+        |s| {
+            s.lines()
+                .any(|l| l.contains("BOLD") && !l.contains("printf"))
+                && numbers(s).len() >= 40
+        },
+    );
     let _ = s;
     let got = everything(&t, true);
     let got = got.lines().find(coloured).unwrap_or_default().to_owned();

@@ -537,4 +537,16 @@ mod tests {
         }
         assert!(!term_has_title(None));
     }
+
+    #[test]
+    fn scrollback_is_announced_unless_turned_off() {
+        let all = announced_extensions(false, None);
+        assert!(all.contains(Capabilities::SCROLLBACK));
+        for off in ["0", "no", "off"] {
+            let c = announced_extensions(false, Some(off));
+            assert!(!c.contains(Capabilities::SCROLLBACK) && c.contains(Capabilities::TTY_MODE));
+        }
+        assert_eq!(announced_extensions(false, Some("1")), all);
+        assert_eq!(announced_extensions(true, None), Capabilities::NONE);
+    }
 }

@@ -739,7 +739,8 @@ impl Logic {
             let cooked = self.pacing.settled_cooked_echo(|| tty_cooked_echo(fd), now);
             self.conn.current_state_mut().set_cooked_echo(cooked);
         }
-        if !self.conn.shutdown_in_progress() && self.client_caps.contains(Capabilities::SCROLLBACK) {
+        if !self.conn.shutdown_in_progress() && self.client_caps.contains(Capabilities::SCROLLBACK)
+        {
             self.feed_history(now);
         }
         self.conn.set_send_delay(self.pacing.send_delay());

@@ -7,10 +7,10 @@ use crate::sync::capabilities::PeerHello;
 use crate::sync::history::{self, History};
 use crate::terminal::display::{DisplayCaps, new_frame};
 use crate::terminal::{Emulator, Framebuffer};
+use crate::transport::message::History as WireHistory;
 use crate::transport::message::{
     EchoAck, HostBytes, HostInstruction, HostMessage, ResizeMessage, TtyMode,
 };
-use crate::transport::message::History as WireHistory;
 use crate::transport::state::{ApplyError, State};
 
 /// Largest screen a peer may ask for (cells), so a hostile resize cannot
@@ -459,5 +459,62 @@ mod tests {
         }
         assert_eq!(client.framebuffer().screen_text(), "$ vim x\n$\n\n");
         assert_eq!(client.framebuffer().cursor(), (1, 2));
+    }
+
+    proptest::proptest! {
+        /// History diffs from any older state, applied in any order the
+        /// receiver may see them, give each kept line once, in order, with
+        /// a gap exactly where the server's bounded scrollback dropped lines.
+        #[test]
+        fn history_round_trip_is_bounded_and_marks_gaps(
+            steps in proptest::collection::vec((0usize..30, 0u64..40, proptest::bool::ANY), 1..20),
+            limit in 5usize..50,
+        ) {
+            let mut server = CompleteTerminal::new_server(20, 4);
+            server.emulator_mut().framebuffer_mut().scrollback_limit = limit;
+            let mut states = vec![server.clone()];
+            // The client's copy of each server state, as the receiver keeps them.
+            let mut clients = vec![CompleteTerminal::new(20, 4)];
+            let mut printed = 0u64;
+            let mut seen: Vec<(u64, String)> = Vec::new();
+            let mut line_no = 0u64;
+            for (lines, advance, from_acked) in steps {
+                for _ in 0..lines {
+                    server.feed(format!("L{line_no}\r\n").as_bytes());
+                    line_no += 1;
+                }
+                let want = server.history().through() + advance;
+                server.set_history_through(want);
+                let pushed = server.framebuffer().scrollback().pushed();
+                proptest::prop_assert!(server.history().through() <= pushed);
+                // A diff from the first state (a resend after loss) or the newest.
+                let base = if from_acked { 0 } else { states.len() - 1 };
+                let mut client = clients[base].clone();
+                client.apply(&server.diff_from(&states[base])).expect("apply");
+                proptest::prop_assert_eq!(client.history().through(), server.history().through());
+                for (n, l) in client.history().lines_from(printed) {
+                    seen.push((n, String::from_utf8_lossy(&l.text).into_owned()));
+                    printed = n + 1;
+                }
+                states.push(server.clone());
+                clients.push(client);
+            }
+            // Everything the state holds and the scrollback still keeps
+            // was seen (a gap with no line after it yet is marked later).
+            let kept = server.framebuffer().scrollback().first_kept();
+            let through = server.history().through();
+            proptest::prop_assert!(printed <= through);
+            if through > kept {
+                proptest::prop_assert_eq!(printed, through);
+            }
+            // In order, each once; every line a kept one said it was.
+            for w in seen.windows(2) {
+                proptest::prop_assert!(w[0].0 < w[1].0);
+            }
+            for (n, text) in &seen {
+                let want = format!("L{n}");
+                proptest::prop_assert_eq!(text, &want);
+            }
+        }
     }
 }

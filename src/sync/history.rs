@@ -264,7 +264,10 @@ mod tests {
         assert_eq!(got, vec![4, 9]);
         for i in 0..3 {
             let first = 10 + i * CLIENT_TAIL as u64;
-            h.receive(first, (first..first + CLIENT_TAIL as u64).map(plain).collect());
+            h.receive(
+                first,
+                (first..first + CLIENT_TAIL as u64).map(plain).collect(),
+            );
         }
         assert!(h.kept <= CLIENT_TAIL * 2);
         assert_eq!(h.lines_from(0).count(), h.kept);
