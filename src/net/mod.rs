@@ -9,3 +9,4 @@ pub mod ports;
 pub mod recv;
 pub mod server;
 pub mod socket;
+pub mod stream_frame;
