@@ -54,6 +54,10 @@ pub enum Command {
     Server(crate::server::cli::ServerArgs),
     /// Run only the client against a running server (key in MOSH_KEY).
     Client(crate::client::cli::ClientArgs),
+    /// Relay framed datagrams on stdin/stdout to a server's UDP port (the
+    /// host end of `--transport ssh`, run by `rmosh connect`).
+    #[command(hide = true)]
+    Forward(crate::net::forwarder::ForwardArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell to generate completions for.
@@ -78,6 +82,7 @@ pub fn rmosh_main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Connect(a) => crate::bootstrap::cli::run_connect(a),
         Command::Server(a) => crate::server::cli::run_server(a),
         Command::Client(a) => crate::client::cli::run_client(a),
+        Command::Forward(a) => crate::net::forwarder::run_forward(a),
         Command::Completions { shell } => {
             print!("{}", completion_script(shell));
             ExitCode::SUCCESS

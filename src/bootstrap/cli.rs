@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use super::connect::{self, ConnectOptions, Family, Predict};
 use super::deploy::DeployMode;
+use crate::net::path_policy::Transport;
 
 /// Arguments of `rmosh connect`.
 #[derive(Debug, clap::Args)]
@@ -63,6 +64,10 @@ pub struct ConnectArgs {
     /// Use this external ssh command instead of the built-in SSH client.
     #[arg(long = "ssh", value_name = "COMMAND")]
     pub ssh: Option<String>,
+    /// How datagrams travel: UDP, falling back to the SSH connection when
+    /// UDP gets no reply (auto); UDP only; or the SSH connection only.
+    #[arg(long = "transport", value_enum, default_value_t = Transport::Auto)]
+    pub transport: Transport,
 }
 
 /// Entry point for `rmosh connect`.
@@ -93,6 +98,7 @@ pub fn run_connect(args: ConnectArgs) -> ExitCode {
         ssh_command: args.ssh,
         no_ssh_pty: false,
         original_args: original.join(" "),
+        transport: args.transport,
     })
 }
 

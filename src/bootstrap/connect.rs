@@ -10,11 +10,14 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use super::deploy::{self, DeployMode};
+use super::forward_channel::{self, ForwardOpener};
+use super::kept_session::{self, Kept};
 use super::launch::{self, Bind, Scan, ServerChoice, ServerOptions};
 use super::remote;
 use super::session::{self, Context};
 use super::ssh_config::{self, FsSource, LocalContext, Request, Resolver};
 use super::timing;
+use crate::net::path_policy::Transport;
 
 /// Address family preference (`--family`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -48,7 +51,8 @@ pub enum Predict {
 }
 
 impl Predict {
-    fn as_str(self) -> &'static str {
+    /// The value `MOSH_PREDICTION_DISPLAY` takes.
+    pub fn as_str(self) -> &'static str {
         match self {
             Predict::Adaptive => "adaptive",
             Predict::Always => "always",
@@ -101,6 +105,8 @@ pub struct ConnectOptions {
     pub no_ssh_pty: bool,
     /// The original command line, shown by `ps` through the client's `-#`.
     pub original_args: String,
+    /// `--transport`: UDP, the SSH connection, or UDP falling back to SSH.
+    pub transport: Transport,
 }
 
 /// Where the client should go.
@@ -110,13 +116,18 @@ struct Target {
     key: String,
 }
 
-/// Runs the bootstrap and execs the client; returns only on failure.
+/// Runs the bootstrap and execs the client (or, when the session may use
+/// the SSH path, runs it here on the SSH connection); returns only on failure.
 pub fn run(opts: ConnectOptions) -> ExitCode {
     timing::mark("start");
     match bootstrap(&opts) {
-        Ok(t) => {
+        Ok((t, None)) => {
             timing::mark("bootstrap done (runtime dropped)");
             exec_client(&opts, t)
+        }
+        Ok((t, Some(kept))) => {
+            timing::mark("bootstrap done (SSH connection kept)");
+            kept_session::run(kept, &t.ip.to_string(), t.port, t.key, &opts)
         }
         Err(msg) => {
             eprintln!("rmosh: {msg}");
@@ -195,17 +206,18 @@ fn target_from(
     Ok(Target { ip, port, key })
 }
 
-fn bootstrap(opts: &ConnectOptions) -> Result<Target, String> {
+fn bootstrap(opts: &ConnectOptions) -> Result<(Target, Option<Kept>), String> {
     let (dest_user, host) = ssh_config::split_destination(&opts.destination);
     if host.is_empty() {
         return Err("no host given".into());
     }
     let sopts = server_options(opts, &host)?;
+    kept_session::check_transport(opts)?;
     if opts.local {
-        return run_local(opts, &host, &sopts);
+        return run_local(opts, &host, &sopts).map(|t| (t, None));
     }
     if let Some(ssh) = &opts.ssh_command {
-        return run_external_ssh(opts, ssh, &host, &sopts);
+        return run_external_ssh(opts, ssh, &host, &sopts).map(|t| (t, None));
     }
     let mut options: Vec<(String, String)> = Vec::new();
     for o in &opts.ssh_options {
@@ -251,7 +263,7 @@ fn bootstrap(opts: &ConnectOptions) -> Result<Target, String> {
         local: &local,
         config_file: opts.config_file.clone(),
     };
-    rt.block_on(async {
+    let (target, opener) = rt.block_on(async {
         let session = session::connect(&cfg, &ctx, 0).await?;
         let mut server = choice(opts);
         if opts.deploy == DeployMode::Always && opts.server.is_none() {
@@ -270,16 +282,25 @@ fn bootstrap(opts: &ConnectOptions) -> Result<Target, String> {
             scan = remote::launch_server(&session.handle, &launch::remote_command(&server, &sopts))
                 .await?;
         }
+        // Direct connections use the address we reached; through proxies only
+        // the remote knows its address (`SSH_CONNECTION`).
+        let direct_ip = session.peer.map(|a| a.ip());
+        let target = target_from(&scan, direct_ip, opts)?;
+        if kept_session::keeps_ssh(opts) {
+            // The SSH path rides on this connection: it stays open.
+            let command = forward_channel::forwarder_command(&server, target.port);
+            let config_file = opts.config_file.clone();
+            let opener = ForwardOpener::new(session, &cfg, &local, config_file, command);
+            return Ok::<_, String>((target, Some(opener)));
+        }
         let _ = session
             .handle
             .disconnect(russh::Disconnect::ByApplication, "", "en")
             .await;
         timing::mark("ssh disconnected");
-        // Direct connections use the address we reached; through proxies only
-        // the remote knows its address (`SSH_CONNECTION`).
-        let direct_ip = session.peer.map(|a| a.ip());
-        target_from(&scan, direct_ip, opts)
-    })
+        Ok((target, None))
+    })?;
+    Ok((target, opener.map(|opener| Kept { rt, opener })))
 }
 
 /// `--ssh=CMD`: an external ssh runs the same launch script.

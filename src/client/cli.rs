@@ -243,14 +243,32 @@ fn exiting_failure() -> ExitCode {
 /// Everything after the argument syntax: port, key, environment, locale,
 /// then the session.
 fn start(ip: &str, port: &str, verbose: u32, key: Option<String>, argv0: &str) -> ExitCode {
+    match prepare(ip, port, verbose, key, argv0, &|k| std::env::var_os(k)) {
+        Ok(config) => super::session::run_and_report(config),
+        Err(code) => code,
+    }
+}
+
+/// Checks the port, key, terminal and locale and builds the session's
+/// configuration, reading the `MOSH_*` settings through `env`; on failure
+/// prints Mosh's message and returns the exit code.
+pub fn prepare(
+    ip: &str,
+    port: &str,
+    verbose: u32,
+    key: Option<String>,
+    argv0: &str,
+    env: &dyn Fn(&str) -> Option<OsString>,
+) -> Result<ClientConfig, ExitCode> {
+    let var = |k: &str| env(k).map(|v| v.to_string_lossy().into_owned());
     let Some(port_num) = parse_port(port) else {
         eprintln!("{argv0}: Bad UDP port ({port})\n");
         eprint!("{}", usage_text(argv0));
-        return ExitCode::FAILURE;
+        return Err(ExitCode::FAILURE);
     };
     let Some(key) = key else {
         eprintln!("MOSH_KEY environment variable not found.");
-        return ExitCode::FAILURE;
+        return Err(ExitCode::FAILURE);
     };
     super::locale::adopt_native_locale();
 
@@ -259,22 +277,19 @@ fn start(ip: &str, port: &str, verbose: u32, key: Option<String>, argv0: &str) -
         Ok(c) => c,
         Err(e) => {
             eprint!("Error: {e}\r\n");
-            return exiting_failure();
+            return Err(exiting_failure());
         }
     };
-    let display = match prediction_display(std::env::var("MOSH_PREDICTION_DISPLAY").ok().as_deref())
-    {
+    let display = match prediction_display(var("MOSH_PREDICTION_DISPLAY").as_deref()) {
         Ok(p) => p,
         Err(msg) => {
             eprintln!("{msg}");
-            return ExitCode::FAILURE;
+            return Err(ExitCode::FAILURE);
         }
     };
     let prediction = PredictionConfig {
         display,
-        overwrite: overwrite_from_env_value(
-            std::env::var("MOSH_PREDICTION_OVERWRITE").ok().as_deref(),
-        ),
+        overwrite: overwrite_from_env_value(var("MOSH_PREDICTION_OVERWRITE").as_deref()),
         ..PredictionConfig::default()
     };
 
@@ -286,14 +301,14 @@ fn start(ip: &str, port: &str, verbose: u32, key: Option<String>, argv0: &str) -
             super::locale::not_utf8_text(&super::locale::ctype_variable(&env), &charset)
         );
         let _ = std::process::Command::new("locale").status();
-        return ExitCode::FAILURE;
+        return Err(ExitCode::FAILURE);
     }
 
     let ip_addr = match ip.parse::<std::net::IpAddr>() {
         Ok(a) => a,
         Err(_) => {
             eprint!("Network exception: Bad IP address ({ip}): Name or service not known\r\n");
-            return exiting_failure();
+            return Err(exiting_failure());
         }
     };
 
@@ -301,11 +316,11 @@ fn start(ip: &str, port: &str, verbose: u32, key: Option<String>, argv0: &str) -
         Ok(k) => k,
         Err(e) => {
             eprint!("Crypto exception: {e}\r\n");
-            return exiting_failure();
+            return Err(exiting_failure());
         }
     };
 
-    let escape_env = std::env::var_os("MOSH_ESCAPE_KEY");
+    let escape_env = env("MOSH_ESCAPE_KEY");
     let config = ClientConfig {
         ip: ip_addr,
         port_text: port.to_owned(),
@@ -314,21 +329,21 @@ fn start(ip: &str, port: &str, verbose: u32, key: Option<String>, argv0: &str) -
         verbose,
         escape: EscapeConfig::from_env_value(escape_env.as_deref().map(OsStr::as_bytes)),
         prediction,
-        title_prefix: if std::env::var_os("MOSH_TITLE_NOPREFIX").is_some() {
+        title_prefix: if env("MOSH_TITLE_NOPREFIX").is_some() {
             String::new()
         } else {
             "[mosh] ".to_owned()
         },
         has_title: term_has_title(term.as_deref()),
-        term_init: std::env::var_os("MOSH_NO_TERM_INIT").is_none(),
-        extensions: if std::env::var_os("RMOSH_NO_EXTENSIONS").is_some() {
+        term_init: env("MOSH_NO_TERM_INIT").is_none(),
+        extensions: if env("RMOSH_NO_EXTENSIONS").is_some() {
             Capabilities::NONE
         } else {
             Capabilities::SUPPORTED
         },
         caps,
     };
-    super::session::run_and_report(config)
+    Ok(config)
 }
 
 /// Entry point for `rmosh client`.

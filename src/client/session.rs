@@ -19,6 +19,9 @@ use super::predictor::Predictor;
 use super::renderer::{Renderer, compose, display_caps};
 use super::tty::{self, RawTerminal};
 use crate::net::client::ClientSockets;
+use crate::net::path_policy::{Change, Path, Transport};
+use crate::net::paths::{Incoming, Paths};
+use crate::net::ssh_path::SshPathDriver;
 use crate::prediction::PASTE_BYTES;
 use crate::sync::complete_terminal::CompleteTerminal;
 use crate::sync::user_stream::UserStream;
@@ -37,6 +40,10 @@ const NETWORK_ERROR_PAUSE: Duration = Duration::from_millis(200);
 const KEYSTROKE_INTERVAL: Duration = Duration::from_millis(20);
 /// Mosh reads the tty in chunks of this size.
 const READ_BUFFER: usize = 16384;
+/// The window title's prefix while the session goes over SSH.
+const SSH_TITLE: &str = "[mosh via ssh] ";
+/// How the bar's message starts while the SSH path is down.
+const SSH_DOWN_PREFIX: &str = "SSH path down";
 /// Mosh's receive buffer; anything longer is not one of its datagrams.
 const DATAGRAM_BUFFER: usize = 2048;
 
@@ -54,6 +61,10 @@ pub struct Outcome {
     /// Exit at once with this code, printing nothing more (Mosh's `exit(1)`
     /// paths such as `tcgetattr` failing).
     pub exit_now: Option<u8>,
+    /// Why the SSH path failed too, when the session never connected.
+    pub ssh_failure: Option<String>,
+    /// The session could have used the SSH path (`rmosh connect`).
+    pub ssh_possible: bool,
 }
 
 /// The stderr text printed after the terminal is restored (spec §8.1).
@@ -66,6 +77,17 @@ pub fn farewell_text(outcome: &Outcome, ip: &str, port: &str) -> String {
              (By default, mosh uses a UDP port between 60000 and 61000. The -p option\n\
              selects a specific UDP port number.)\n"
         ));
+        match (&outcome.ssh_failure, outcome.ssh_possible) {
+            (Some(why), _) => s.push_str(&format!(
+                "\nThe SSH path failed as well: {why}\n\
+                 Try a -p range your firewall lets through, or open UDP port {port}.\n"
+            )),
+            (None, true) => s.push_str(
+                "\nWith --transport auto (the default) or --transport ssh, rmosh carries\n\
+                 the session over the SSH connection when UDP is blocked.\n",
+            ),
+            (None, false) => {}
+        }
     } else if outcome.started && !outcome.clean {
         s.push_str(
             "\n\nmosh did not shut down cleanly. Please note that the\n\
@@ -79,25 +101,51 @@ pub fn farewell_text(outcome: &Outcome, ip: &str, port: &str) -> String {
     s
 }
 
+/// The SSH path a session started by `rmosh connect` may use.
+pub struct SshSetup {
+    /// Opens the path (and logs in again when needed).
+    pub driver: SshPathDriver,
+    /// `--transport`.
+    pub transport: Transport,
+}
+
 /// Runs the session, prints the farewell and `[mosh is exiting.]`, and
 /// returns 0 only after a clean shutdown.
 pub fn run_and_report(config: ClientConfig) -> ExitCode {
-    let ip = config.ip.to_string();
-    let port = config.port_text.clone();
-    let outcome = match tokio::runtime::Builder::new_current_thread()
+    match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
-        Ok(rt) => rt.block_on(run(config)),
-        Err(e) => Outcome {
-            error: Some(format!("Error: {e}")),
-            ..Outcome::default()
-        },
-    };
+        Ok(rt) => run_and_report_on(&rt, config, None),
+        Err(e) => report(
+            Outcome {
+                error: Some(format!("Error: {e}")),
+                ..Outcome::default()
+            },
+            "",
+            "",
+        ),
+    }
+}
+
+/// [`run_and_report`] on a runtime that already holds the SSH connection
+/// the SSH path uses (`rmosh connect`).
+pub fn run_and_report_on(
+    rt: &tokio::runtime::Runtime,
+    config: ClientConfig,
+    ssh: Option<SshSetup>,
+) -> ExitCode {
+    let ip = config.ip.to_string();
+    let port = config.port_text.clone();
+    let outcome = rt.block_on(run(config, ssh));
+    report(outcome, &ip, &port)
+}
+
+fn report(outcome: Outcome, ip: &str, port: &str) -> ExitCode {
     if let Some(code) = outcome.exit_now {
         return ExitCode::from(code);
     }
-    eprint!("{}", farewell_text(&outcome, &ip, &port));
+    eprint!("{}", farewell_text(&outcome, ip, port));
     println!("[mosh is exiting.]");
     if outcome.clean && outcome.error.is_none() {
         ExitCode::SUCCESS
@@ -178,7 +226,7 @@ impl Signals {
 
 /// What woke the loop.
 enum Event {
-    Datagram(io::Result<(usize, SocketAddr)>),
+    Net(Incoming),
     Input(io::Result<usize>),
     Resize,
     Continue,
@@ -194,7 +242,11 @@ struct Session {
     tty: RawTerminal,
     renderer: Renderer,
     conn: ClientConnection,
-    sockets: ClientSockets,
+    paths: Paths,
+    /// The title prefix on UDP (Mosh's `[mosh] `).
+    udp_title: String,
+    /// The title is written even before the application sets one.
+    title_forced: bool,
     notifications: NotificationEngine,
     escape: EscapeFilter,
     prediction: Predictor,
@@ -209,7 +261,7 @@ fn window_size_or_default(fd: RawFd) -> io::Result<(u16, u16)> {
     Ok((if c == 0 { 80 } else { c }, if r == 0 { 24 } else { r }))
 }
 
-async fn run(config: ClientConfig) -> Outcome {
+async fn run(config: ClientConfig, ssh: Option<SshSetup>) -> Outcome {
     let stdin_fd = io::stdin().as_raw_fd();
     let smcup = config.caps.smcup.clone().filter(|_| config.term_init);
     let rmcup = config.caps.rmcup.clone().filter(|_| config.term_init);
@@ -247,8 +299,11 @@ async fn run(config: ClientConfig) -> Outcome {
         };
     }
     let server = SocketAddr::new(config.ip, config.port);
-    let sockets = match ClientSockets::open(server, now) {
-        Ok(s) => s,
+    let paths = match ClientSockets::open(server, now) {
+        Ok(s) => match ssh {
+            Some(setup) => Paths::with_ssh(s, setup.driver, setup.transport, now),
+            None => Paths::udp_only(s, now),
+        },
         Err(e) => {
             return Outcome {
                 error: Some(format!("Network exception: socket: {}", strip_os_error(&e))),
@@ -287,12 +342,14 @@ async fn run(config: ClientConfig) -> Outcome {
     );
     let prediction = Predictor::new(config.prediction);
     let mut session = Session {
+        udp_title: config.title_prefix.clone(),
+        title_forced: false,
         config,
         start: now,
         tty,
         renderer,
         conn,
-        sockets,
+        paths,
         notifications,
         escape,
         prediction,
@@ -335,12 +392,15 @@ impl Session {
         let server_fb = self.conn.remote_state().framebuffer();
         self.prediction.cull(server_fb, now);
         let prediction = &self.prediction;
-        let frame = compose(
+        let mut frame = compose(
             server_fb,
             |fb| prediction.apply(fb),
             bar.as_deref(),
             &self.config.title_prefix,
         );
+        // Once the session has been on the SSH path, the title shows the
+        // path even if the application never set one.
+        frame.title_initialized |= self.title_forced;
         let bytes = self.renderer.draw(frame);
         if bytes.is_empty() {
             return Ok(());
@@ -352,7 +412,7 @@ impl Session {
     /// when replies stop, spec §2.7).
     async fn flush_transmits(&mut self) {
         let now = Instant::now();
-        let result = self.sockets.flush(&mut self.conn, now).await;
+        let result = self.paths.flush(&mut self.conn, now).await;
         let now_ms = self.ms(now);
         match result {
             Err(e) => self
@@ -374,6 +434,9 @@ impl Session {
         if let Some(t) = self.prediction.wake_deadline(now) {
             deadline = deadline.min(t);
         }
+        if let Some(t) = self.paths.deadline() {
+            deadline = deadline.min(t);
+        }
         if self.still_connecting() {
             deadline = deadline.min(now + CONNECTING_POLL);
         }
@@ -392,7 +455,7 @@ impl Session {
                 .map_err(|e| format!("Error: write: {}", strip_os_error(&e)))?;
             let deadline = self.next_deadline();
             let event = tokio::select! {
-                r = self.sockets.recv_from(&mut netbuf, Instant::now) => Event::Datagram(r),
+                r = self.paths.recv(&mut netbuf) => Event::Net(r),
                 r = stdin.read(&mut buf), if stdin_open => Event::Input(r),
                 _ = signals.winch.recv() => Event::Resize,
                 _ = signals.cont.recv() => Event::Continue,
@@ -403,11 +466,17 @@ impl Session {
                 _ = tokio::time::sleep_until(tokio::time::Instant::from_std(deadline)) => Event::Timer,
             };
             match event {
-                Event::Datagram(Ok((n, from))) => {
+                Event::Net(Incoming::Udp(Ok((n, from)))) => {
                     let datagram = netbuf.get(..n).unwrap_or_default().to_vec();
-                    self.network_input(&datagram, from);
+                    self.network_input(&datagram, from, Path::Udp);
                 }
-                Event::Datagram(Err(e)) => {
+                Event::Net(Incoming::SshDatagram(d)) => {
+                    let from = self.paths.server();
+                    self.network_input(&d, from, Path::Ssh);
+                }
+                Event::Net(Incoming::SshUp) => self.ssh_up(),
+                Event::Net(Incoming::SshDown(why)) => self.ssh_down(&why),
+                Event::Net(Incoming::Udp(Err(e))) => {
                     if !self.conn.shutdown_in_progress() {
                         let now_ms = self.now_ms();
                         self.notifications
@@ -455,6 +524,9 @@ impl Session {
                 return Ok(());
             }
             self.connecting_notice();
+            if let Some(change) = self.paths.tick(Instant::now()) {
+                self.path_changed(change);
+            }
             self.conn.handle_timeout(Instant::now());
             self.flush_transmits().await;
             if let Some(e) = self.conn.fatal_error() {
@@ -497,16 +569,29 @@ impl Session {
             }
         } else if !self.still_connecting() && self.notifications.message() == self.connecting_text {
             self.notifications.clear_message(now_ms);
+            if self.paths.current() == Path::Ssh {
+                let text = format!(
+                    "No reply on UDP port {}; the session goes over the SSH connection.",
+                    self.config.port_text
+                );
+                self.notifications.set_message(now_ms, &text, false, false);
+            }
         }
     }
 
-    fn network_input(&mut self, bytes: &[u8], from: SocketAddr) {
+    fn network_input(&mut self, bytes: &[u8], from: SocketAddr, via: Path) {
         let now = Instant::now();
         // Bad datagrams are dropped, as Mosh does; a verbose run says why.
         if let Err(e) = self.conn.handle_datagram(now, from, bytes)
             && self.config.verbose > 0
         {
             eprint!("Dropped datagram: {e}\r\n");
+        }
+        // Only a datagram that decrypted (and was new) moves the clock.
+        if self.conn.last_heard() == Some(now)
+            && let Some(change) = self.paths.authenticated(now, via)
+        {
+            self.path_changed(change);
         }
         let heard = self.ms(self.conn.last_new_remote_state_time());
         self.notifications.server_heard(heard);
@@ -600,6 +685,56 @@ impl Session {
         self.prediction.reset();
     }
 
+    /// Says in the bar where the session's datagrams go now, and marks the
+    /// title while they go over SSH.
+    fn path_changed(&mut self, change: Change) {
+        let now_ms = self.now_ms();
+        let port = &self.config.port_text;
+        let text = match change {
+            Change::NoUdpAtStart => {
+                // Shown until the first screen arrives, then replaced (connecting_notice).
+                self.connecting_text =
+                    format!("No reply on UDP port {port}; trying the SSH connection...");
+                self.connecting_text.clone()
+            }
+            Change::UdpSilent => {
+                format!("UDP port {port} went silent; the session goes over the SSH connection.")
+            }
+            Change::UdpWorks => "UDP gets through again; the session is back on UDP.".to_string(),
+        };
+        self.notifications.set_message(now_ms, &text, false, false);
+        self.set_title_for_path();
+    }
+
+    fn set_title_for_path(&mut self) {
+        if self.config.title_prefix.is_empty() && self.udp_title.is_empty() {
+            return;
+        }
+        self.config.title_prefix = match self.paths.current() {
+            Path::Udp => self.udp_title.clone(),
+            Path::Ssh => SSH_TITLE.to_string(),
+        };
+        self.title_forced = true;
+    }
+
+    fn ssh_up(&mut self) {
+        if self.paths.current() == Path::Ssh {
+            let now_ms = self.now_ms();
+            if self.notifications.message().starts_with(SSH_DOWN_PREFIX) {
+                self.notifications
+                    .set_message(now_ms, "Reconnected over SSH.", false, false);
+            }
+        }
+    }
+
+    fn ssh_down(&mut self, why: &str) {
+        if self.paths.current() == Path::Ssh && !self.conn.shutdown_in_progress() {
+            let now_ms = self.now_ms();
+            let text = format!("{SSH_DOWN_PREFIX} ({why}); reconnecting...");
+            self.notifications.set_message(now_ms, &text, true, true);
+        }
+    }
+
     /// Restores the screen and the terminal; turns the loop's result into an outcome.
     fn finish(mut self, result: Result<(), String>) -> Outcome {
         let now_ms = self.now_ms();
@@ -613,12 +748,19 @@ impl Session {
         if let (Err(e), None) = (restore, &error) {
             error = Some(format!("tcsetattr: {}", strip_os_error(&e)));
         }
+        let connected = !self.still_connecting();
         Outcome {
             started: true,
             clean: self.clean,
-            connected: !self.still_connecting(),
+            connected,
             error,
             exit_now: None,
+            ssh_failure: self
+                .paths
+                .ssh_error()
+                .filter(|_| !connected)
+                .map(str::to_string),
+            ssh_possible: self.paths.has_ssh(),
         }
     }
 }
