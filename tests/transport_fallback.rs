@@ -254,3 +254,115 @@ fn udp_blocked_session_goes_over_ssh_then_back_to_udp() {
     quit(&client);
     eprintln!("ready over SSH after {ready_after:?}");
 }
+
+fn parent_of(pid: i32) -> Option<i32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The parent pid is the second field after the command in parentheses.
+    stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Kills the sshd processes serving connections (everything under the
+/// listener: the privileged monitor, the network child, the forwarder).
+fn kill_sshd_connections(s: &Sshd) -> usize {
+    let config = s.path("sshd_config").display().to_string();
+    let pids: Vec<i32> = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_string_lossy().parse::<i32>().ok())
+        .collect();
+    let mut tree: Vec<i32> = pids
+        .iter()
+        .copied()
+        .filter(|pid| {
+            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            String::from_utf8_lossy(&cmd).contains(&config)
+        })
+        .collect();
+    let listeners = tree.len();
+    let mut grew = true;
+    while grew {
+        grew = false;
+        for &pid in &pids {
+            if !tree.contains(&pid) && parent_of(pid).is_some_and(|p| tree.contains(&p)) {
+                tree.push(pid);
+                grew = true;
+            }
+        }
+    }
+    for &pid in &tree[listeners..] {
+        // SAFETY: kill(2) on a pid read just now from /proc.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+    tree.len() - listeners
+}
+
+/// Debian's mosh-server on the host (rmosh there only as the forwarder),
+/// UDP blocked, and the sshd process serving the connection killed in the
+/// middle of typing: rmosh logs in again by itself and every key typed
+/// during the outage arrives exactly once.
+#[test]
+fn debian_server_over_ssh_survives_the_ssh_connection_being_killed() {
+    let h = Host::start("fb-debian");
+    let (app, log) = app_command(&h.dir);
+    let port = free_udp_port();
+    let _block = UdpBlock::new(port);
+    let client = h.connect(&h.words(port, "mosh-server", &[], &app));
+    wait_ready(&client);
+    assert!(client.pane_title().contains("via ssh"), "{}", client.pane_title());
+    let before = keystrokes(60, 21);
+    type_paced(&client, &before, 5, Duration::from_millis(30));
+    let got = wait_log(&log, before.len(), Duration::from_secs(20));
+    assert_exactly_once_in_order(&got, &before);
+
+    assert!(kill_sshd_connections(&h.sshd) > 0, "no sshd child to kill");
+    let during = keystrokes(120, 22);
+    type_paced(&client, &during, 4, Duration::from_millis(40));
+    let mut all = before.clone();
+    all.extend_from_slice(&during);
+    let got = wait_log(&log, all.len(), Duration::from_secs(40));
+    assert_exactly_once_in_order(&got, &all);
+    assert_screens_agree(&client, &all, Duration::from_secs(10));
+    assert_eq!(
+        h.sshd.log().matches("Accepted publickey").count(),
+        2,
+        "one new login: {}",
+        h.sshd.log()
+    );
+    assert!(client.pane_title().contains("via ssh"));
+    quit(&client);
+}
+
+/// A forwarder that answers with garbage: the SSH path ends with a clear
+/// error (shown when the session gives up), nothing crashes.
+#[test]
+fn garbage_from_the_forwarder_is_a_clear_error() {
+    let h = Host::start("fb-garbage");
+    // `X server ...` runs rmosh's server; `X forward PORT` prints a greeting
+    // and then a frame header announcing 65535 bytes.
+    let fake = h.dir.join("bin/fake");
+    std::fs::write(
+        &fake,
+        format!(
+            "#!/bin/sh\nif [ \"$1\" = forward ]; then printf 'RMOSH-FORWARD 1\\n\\377\\377junk'; sleep 30; exit 0; fi\n\
+             shift; exec {} server \"$@\"\n",
+            rmosh_bin()
+        ),
+    )
+    .expect("write");
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let port = free_udp_port();
+    let server = format!("{} server", fake.display());
+    let app = vec!["cat".to_string()];
+    let client = h.connect(&h.words(port, &server, &["--transport", "ssh"], &app));
+    let text = client.wait_for("the client's verdict", Duration::from_secs(40), |t| {
+        t.contains("CLIENT-EXIT")
+    });
+    let joined = client.capture(support::tmux::View::Joined);
+    assert!(
+        joined.contains("malformed framing: a frame of 65535 bytes"),
+        "{text}\n{joined}"
+    );
+    assert!(joined.contains("CLIENT-EXIT rc=1"), "{joined}");
+    assert!(!joined.contains("panicked"), "{joined}");
+}
