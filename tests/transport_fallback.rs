@@ -258,7 +258,12 @@ fn udp_blocked_session_goes_over_ssh_then_back_to_udp() {
 fn parent_of(pid: i32) -> Option<i32> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The parent pid is the second field after the command in parentheses.
-    stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()
+    stat.rsplit_once(')')?
+        .1
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
 }
 
 /// Kills the sshd processes serving connections (everything under the
@@ -309,7 +314,11 @@ fn debian_server_over_ssh_survives_the_ssh_connection_being_killed() {
     let _block = UdpBlock::new(port);
     let client = h.connect(&h.words(port, "mosh-server", &[], &app));
     wait_ready(&client);
-    assert!(client.pane_title().contains("via ssh"), "{}", client.pane_title());
+    assert!(
+        client.pane_title().contains("via ssh"),
+        "{}",
+        client.pane_title()
+    );
     let before = keystrokes(60, 21);
     type_paced(&client, &before, 5, Duration::from_millis(30));
     let got = wait_log(&log, before.len(), Duration::from_secs(20));

@@ -26,6 +26,7 @@ pub struct ClientSockets {
     socks: VecDeque<UdpSocket>,
     policy: HopPolicy,
     hops: u64,
+    last_sent: Option<Vec<u8>>,
 }
 
 impl ClientSockets {
@@ -36,6 +37,7 @@ impl ClientSockets {
             socks: VecDeque::new(),
             policy: HopPolicy::new(now),
             hops: 0,
+            last_sent: None,
         };
         let first = s.new_socket()?;
         s.socks.push_back(first);
@@ -87,6 +89,12 @@ impl ClientSockets {
         Ok(())
     }
 
+    /// The last datagram [`ClientSockets::flush`] sent (replayed on another
+    /// path when UDP turns out to be blocked).
+    pub fn last_sent(&self) -> Option<&[u8]> {
+        self.last_sent.as_deref()
+    }
+
     /// Closes every socket but the newest (e.g. when the old network is gone for sure).
     pub fn retain_newest(&mut self) {
         while self.socks.len() > 1 {
@@ -120,7 +128,9 @@ impl ClientSockets {
         let mut sent = 0;
         let mut result = Ok(());
         while let Some(Transmit { contents, .. }) = conn.poll_transmit(now) {
-            match self.send(&contents).await {
+            let r = self.send(&contents).await;
+            self.last_sent = Some(contents);
+            match r {
                 Ok(_) => sent += 1,
                 Err(e) => {
                     if is_emsgsize(&e) {

@@ -32,6 +32,8 @@ pub struct Paths {
     pub udp: ClientSockets,
     ssh: Option<SshPathDriver>,
     policy: PathPolicy,
+    /// The newest datagram sent on either path.
+    last_sent: Option<Vec<u8>>,
 }
 
 impl Paths {
@@ -41,6 +43,7 @@ impl Paths {
             udp,
             ssh: None,
             policy: PathPolicy::new(Transport::Udp, now, Duration::ZERO),
+            last_sent: None,
         }
     }
 
@@ -59,6 +62,7 @@ impl Paths {
             udp,
             ssh: Some(ssh),
             policy: PathPolicy::new(transport, now, path_policy::MAX_FIRST_WAIT),
+            last_sent: None,
         }
     }
 
@@ -94,7 +98,9 @@ impl Paths {
             .as_ref()
             .filter(|_| self.policy.current() == Path::Ssh)
         else {
-            return self.udp.flush(conn, now).await;
+            let r = self.udp.flush(conn, now).await;
+            self.last_sent = self.udp.last_sent().map(<[u8]>::to_vec);
+            return r;
         };
         let mut sent = 0;
         while let Some(Transmit { contents, .. }) = conn.poll_transmit(now) {
@@ -106,6 +112,7 @@ impl Paths {
             if ssh.send(&contents) {
                 sent += 1;
             }
+            self.last_sent = Some(contents);
         }
         Ok(sent)
     }
@@ -128,6 +135,7 @@ impl Paths {
                         // Opening is two round trips (channel, then exec).
                         self.policy.set_first_wait(path_policy::first_wait(t / 2));
                     }
+                    self.replay_on_ssh();
                     Incoming::SshUp
                 }
                 DriverEvent::Down(why) => Incoming::SshDown(why),
@@ -157,7 +165,23 @@ impl Paths {
         {
             ssh.ensure_opening(now);
         }
+        if change.is_some() {
+            self.replay_on_ssh();
+        }
         change
+    }
+
+    /// Sends the newest datagram again over the SSH path when the session
+    /// has just moved there (or the path just came up): the copies sent
+    /// before were lost, and waiting for SSP's retransmission would cost up
+    /// to a second. The server takes a repeated datagram as it takes any.
+    fn replay_on_ssh(&mut self) {
+        if self.policy.current() != Path::Ssh {
+            return;
+        }
+        if let (Some(ssh), Some(d)) = (&self.ssh, &self.last_sent) {
+            ssh.send(d);
+        }
     }
 
     /// When [`Paths::tick`] next has something to do.
