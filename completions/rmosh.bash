@@ -25,6 +25,9 @@ _rmosh() {
             rmosh,connect)
                 cmd="rmosh__subcmd__connect"
                 ;;
+            rmosh,forward)
+                cmd="rmosh__subcmd__forward"
+                ;;
             rmosh,help)
                 cmd="rmosh__subcmd__help"
                 ;;
@@ -39,6 +42,9 @@ _rmosh() {
                 ;;
             rmosh__subcmd__help,connect)
                 cmd="rmosh__subcmd__help__subcmd__connect"
+                ;;
+            rmosh__subcmd__help,forward)
+                cmd="rmosh__subcmd__help__subcmd__forward"
                 ;;
             rmosh__subcmd__help,help)
                 cmd="rmosh__subcmd__help__subcmd__help"
@@ -68,7 +74,7 @@ _rmosh() {
 
     case "${cmd}" in
         rmosh)
-            opts="-h -V --help --version connect server client completions help"
+            opts="-h -V --help --version connect server client forward completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -114,7 +120,7 @@ _rmosh() {
             return 0
             ;;
         rmosh__subcmd__connect)
-            opts="-p -F -l -i -o -h --port --ssh-port --ssh-option --server --client --predict --predict-overwrite --no-init --local --bind-server --family --deploy --ssh --help"
+            opts="-p -F -l -i -o -h --port --ssh-port --ssh-option --server --client --predict --predict-overwrite --no-init --local --bind-server --family --deploy --ssh --transport --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -180,6 +186,28 @@ _rmosh() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --transport)
+                    COMPREPLY=($(compgen -W "auto udp ssh" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rmosh__subcmd__forward)
+            opts="-h --to --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -188,7 +216,7 @@ _rmosh() {
             return 0
             ;;
         rmosh__subcmd__help)
-            opts="connect server client completions help"
+            opts="connect server client forward completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -230,6 +258,20 @@ _rmosh() {
             return 0
             ;;
         rmosh__subcmd__help__subcmd__connect)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rmosh__subcmd__help__subcmd__forward)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -29,6 +29,7 @@ complete -c rmosh -n "__fish_rmosh_needs_command" -s V -l version -d 'Print vers
 complete -c rmosh -n "__fish_rmosh_needs_command" -f -a "connect" -d 'Log in with SSH, start a server on the host and attach to it'
 complete -c rmosh -n "__fish_rmosh_needs_command" -f -a "server" -d 'Run the server (as `mosh-server` does)'
 complete -c rmosh -n "__fish_rmosh_needs_command" -f -a "client" -d 'Run only the client against a running server (key in MOSH_KEY)'
+complete -c rmosh -n "__fish_rmosh_needs_command" -f -a "forward" -d 'Relay framed datagrams on stdin/stdout to a server\'s UDP port (the host end of `--transport ssh`, run by `rmosh connect`)'
 complete -c rmosh -n "__fish_rmosh_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c rmosh -n "__fish_rmosh_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c rmosh -n "__fish_rmosh_using_subcommand connect" -s p -l port -d 'Remote UDP port or range (PORT or PORT:PORT2)' -r
@@ -54,6 +55,9 @@ complete -c rmosh -n "__fish_rmosh_using_subcommand connect" -l deploy -d 'Copy 
 always\t'Always copy this binary and use it'
 never\t'Never copy; fail if no server exists remotely'"
 complete -c rmosh -n "__fish_rmosh_using_subcommand connect" -l ssh -d 'Use this external ssh command instead of the built-in SSH client' -r
+complete -c rmosh -n "__fish_rmosh_using_subcommand connect" -l transport -d 'How datagrams travel: UDP, falling back to the SSH connection when UDP gets no reply (auto); UDP only; or the SSH connection only' -r -f -a "auto\t'UDP, and the SSH connection when UDP gets no answer'
+udp\t'UDP only (as Mosh)'
+ssh\t'The SSH connection only'"
 complete -c rmosh -n "__fish_rmosh_using_subcommand connect" -l predict-overwrite -d 'Predictions overwrite instead of insert'
 complete -c rmosh -n "__fish_rmosh_using_subcommand connect" -l no-init -d 'Do not switch the terminal to the alternate screen'
 complete -c rmosh -n "__fish_rmosh_using_subcommand connect" -l local -d 'Run the server on this machine, without SSH'
@@ -75,10 +79,13 @@ complete -c rmosh -n "__fish_rmosh_using_subcommand client" -s # -d 'Ignored: th
 complete -c rmosh -n "__fish_rmosh_using_subcommand client" -s c -l colors -d 'Print the number of colors $TERM supports (as `mosh-client -c`) and exit'
 complete -c rmosh -n "__fish_rmosh_using_subcommand client" -s v -d 'More diagnostics on stderr (repeatable)'
 complete -c rmosh -n "__fish_rmosh_using_subcommand client" -s h -l help -d 'Print help'
+complete -c rmosh -n "__fish_rmosh_using_subcommand forward" -l to -d 'The server\'s address (default: this host\'s end of `$SSH_CONNECTION`, where a server started with `--bind-server=ssh` listens; else 127.0.0.1)' -r
+complete -c rmosh -n "__fish_rmosh_using_subcommand forward" -s h -l help -d 'Print help'
 complete -c rmosh -n "__fish_rmosh_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c rmosh -n "__fish_rmosh_using_subcommand help; and not __fish_seen_subcommand_from connect server client completions help" -f -a "connect" -d 'Log in with SSH, start a server on the host and attach to it'
-complete -c rmosh -n "__fish_rmosh_using_subcommand help; and not __fish_seen_subcommand_from connect server client completions help" -f -a "server" -d 'Run the server (as `mosh-server` does)'
-complete -c rmosh -n "__fish_rmosh_using_subcommand help; and not __fish_seen_subcommand_from connect server client completions help" -f -a "client" -d 'Run only the client against a running server (key in MOSH_KEY)'
-complete -c rmosh -n "__fish_rmosh_using_subcommand help; and not __fish_seen_subcommand_from connect server client completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c rmosh -n "__fish_rmosh_using_subcommand help; and not __fish_seen_subcommand_from connect server client completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c rmosh -n "__fish_rmosh_using_subcommand help; and not __fish_seen_subcommand_from connect server client forward completions help" -f -a "connect" -d 'Log in with SSH, start a server on the host and attach to it'
+complete -c rmosh -n "__fish_rmosh_using_subcommand help; and not __fish_seen_subcommand_from connect server client forward completions help" -f -a "server" -d 'Run the server (as `mosh-server` does)'
+complete -c rmosh -n "__fish_rmosh_using_subcommand help; and not __fish_seen_subcommand_from connect server client forward completions help" -f -a "client" -d 'Run only the client against a running server (key in MOSH_KEY)'
+complete -c rmosh -n "__fish_rmosh_using_subcommand help; and not __fish_seen_subcommand_from connect server client forward completions help" -f -a "forward" -d 'Relay framed datagrams on stdin/stdout to a server\'s UDP port (the host end of `--transport ssh`, run by `rmosh connect`)'
+complete -c rmosh -n "__fish_rmosh_using_subcommand help; and not __fish_seen_subcommand_from connect server client forward completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c rmosh -n "__fish_rmosh_using_subcommand help; and not __fish_seen_subcommand_from connect server client forward completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c rmosh -n "__fish_rmosh_using_subcommand help; and __fish_seen_subcommand_from server" -f -a "new" -d 'Start a session: print `MOSH CONNECT <port> <key>`, detach, and wait up to 60 s for a client (Mosh\'s `mosh-server new`)'

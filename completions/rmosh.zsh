@@ -55,6 +55,9 @@ prefer-inet6\:"Like auto"))' \
 always\:"Always copy this binary and use it"
 never\:"Never copy; fail if no server exists remotely"))' \
 '--ssh=[Use this external ssh command instead of the built-in SSH client]:COMMAND:_default' \
+'--transport=[How datagrams travel\: UDP, falling back to the SSH connection when UDP gets no reply (auto); UDP only; or the SSH connection only]:TRANSPORT:((auto\:"UDP, and the SSH connection when UDP gets no answer"
+udp\:"UDP only (as Mosh)"
+ssh\:"The SSH connection only"))' \
 '--predict-overwrite[Predictions overwrite instead of insert]' \
 '--no-init[Do not switch the terminal to the alternate screen]' \
 '--local[Run the server on this machine, without SSH]' \
@@ -132,6 +135,14 @@ _arguments "${_arguments_options[@]}" : \
 '::port -- Server UDP port:_default' \
 && ret=0
 ;;
+(forward)
+_arguments "${_arguments_options[@]}" : \
+'--to=[The server'\''s address (default\: this host'\''s end of \`\$SSH_CONNECTION\`, where a server started with \`--bind-server=ssh\` listens; else 127.0.0.1)]:IP:_default' \
+'-h[Print help]' \
+'--help[Print help]' \
+':port -- The server'\''s UDP port:_default' \
+&& ret=0
+;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
 '-h[Print help]' \
@@ -179,6 +190,10 @@ esac
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(forward)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -202,6 +217,7 @@ _rmosh_commands() {
 'connect:Log in with SSH, start a server on the host and attach to it' \
 'server:Run the server (as \`mosh-server\` does)' \
 'client:Run only the client against a running server (key in MOSH_KEY)' \
+'forward:Relay framed datagrams on stdin/stdout to a server'\''s UDP port (the host end of \`--transport ssh\`, run by \`rmosh connect\`)' \
 'completions:Print a shell completion script' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
@@ -222,12 +238,18 @@ _rmosh__subcmd__connect_commands() {
     local commands; commands=()
     _describe -t commands 'rmosh connect commands' commands "$@"
 }
+(( $+functions[_rmosh__subcmd__forward_commands] )) ||
+_rmosh__subcmd__forward_commands() {
+    local commands; commands=()
+    _describe -t commands 'rmosh forward commands' commands "$@"
+}
 (( $+functions[_rmosh__subcmd__help_commands] )) ||
 _rmosh__subcmd__help_commands() {
     local commands; commands=(
 'connect:Log in with SSH, start a server on the host and attach to it' \
 'server:Run the server (as \`mosh-server\` does)' \
 'client:Run only the client against a running server (key in MOSH_KEY)' \
+'forward:Relay framed datagrams on stdin/stdout to a server'\''s UDP port (the host end of \`--transport ssh\`, run by \`rmosh connect\`)' \
 'completions:Print a shell completion script' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
@@ -247,6 +269,11 @@ _rmosh__subcmd__help__subcmd__completions_commands() {
 _rmosh__subcmd__help__subcmd__connect_commands() {
     local commands; commands=()
     _describe -t commands 'rmosh help connect commands' commands "$@"
+}
+(( $+functions[_rmosh__subcmd__help__subcmd__forward_commands] )) ||
+_rmosh__subcmd__help__subcmd__forward_commands() {
+    local commands; commands=()
+    _describe -t commands 'rmosh help forward commands' commands "$@"
 }
 (( $+functions[_rmosh__subcmd__help__subcmd__help_commands] )) ||
 _rmosh__subcmd__help__subcmd__help_commands() {

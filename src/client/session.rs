@@ -82,10 +82,10 @@ pub fn farewell_text(outcome: &Outcome, ip: &str, port: &str) -> String {
                 "\nThe SSH path failed as well: {why}\n\
                  Try a -p range your firewall lets through, or open UDP port {port}.\n"
             )),
-            (None, true) => s.push_str(
-                "\nWith --transport auto (the default) or --transport ssh, rmosh carries\n\
-                 the session over the SSH connection when UDP is blocked.\n",
-            ),
+            (None, true) => s.push_str(&format!(
+                "\nNo reply over the SSH connection either: the server may have died.\n\
+                 Try a -p range your firewall lets through, or open UDP port {port}.\n"
+            )),
             (None, false) => {}
         }
     } else if outcome.started && !outcome.clean {
