@@ -58,7 +58,17 @@ pub fn app_command(dir: &TempDir) -> (Vec<String>, PathBuf) {
 /// row is the pty's echo of the newline with which the server releases the
 /// command when the first client arrives (spec §7.2 step 10).
 pub fn expected_screen(typed: &[u8]) -> Vec<String> {
-    let mut lines = vec![String::new(), "READY".to_string()];
+    expected_screen_from(typed, true)
+}
+
+/// The server-side screen for `typed`; `release_row`: the blank first row
+/// Mosh's server leaves (the echo of the newline that releases the
+/// command). rmosh's server releases it through a pipe and leaves none.
+pub fn expected_screen_from(typed: &[u8], release_row: bool) -> Vec<String> {
+    let mut lines = vec!["READY".to_string()];
+    if release_row {
+        lines.insert(0, String::new());
+    }
     for chunk in typed.chunks(APP_LINE) {
         lines.push(String::from_utf8_lossy(chunk).into_owned());
     }
@@ -168,11 +178,14 @@ pub fn assert_exactly_once_in_order(log: &[u8], typed: &[u8]) {
 /// Waits until the client's screen equals the server-side screen for
 /// `typed`; panics with both screens if it never does.
 pub fn assert_screens_agree(client: &Tmux, typed: &[u8], timeout: Duration) {
+    // Either server's layout: Mosh's (a blank release row) or rmosh's (none);
+    // tests/server_interop.rs pins rmosh's to row 0.
     let want = expected_screen(typed);
+    let want_rmosh = expected_screen_from(typed, false);
     let t = Instant::now();
     loop {
         let got = normalize(client.lines());
-        if got == want {
+        if got == want || got == want_rmosh {
             return;
         }
         if t.elapsed() > timeout {
